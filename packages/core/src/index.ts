@@ -1,0 +1,1 @@
+export { DetourError } from "./detour-error.js";

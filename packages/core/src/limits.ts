@@ -1,0 +1,56 @@
+import { DetourError } from "./detour-error.js";
+
+/** Limits applied to one override carrier value (DESIGN.md §2). */
+export interface OverrideLimits {
+  /** Most entries one carrier value may hold; above it the whole carrier is ignored. */
+  readonly maxEntries: number;
+  /** Most UTF-8 bytes one carrier value may hold; above it the whole carrier is ignored. */
+  readonly maxValueBytes: number;
+}
+
+/**
+ * 32 entries is far more than any real call chain overrides at once, and 1024 bytes fits 32
+ * entries of typical length while keeping the carrier a small fraction of Envoy's default 60 KiB
+ * request-header budget. Both are per carrier value (all repeated lines joined).
+ */
+export const DEFAULT_LIMITS: OverrideLimits = Object.freeze({ maxEntries: 32, maxValueBytes: 1024 });
+
+/** A service name is a DNS label (RFC 1035 §2.3.4): at most 63 octets. */
+export const MAX_SERVICE_LENGTH = 63;
+
+/** A version uses Kubernetes label-value syntax, which allows at most 63 characters. */
+export const MAX_VERSION_LENGTH = 63;
+
+/**
+ * Most baggage list-members read or kept. The W3C ABNF (`list-member 0*179(...)`) allows 180,
+ * and OpenTelemetry JS stops extracting at the same number (BAGGAGE_MAX_NAME_VALUE_PAIRS), so a
+ * member OTel would drop is one detour does not read either.
+ */
+export const BAGGAGE_MAX_MEMBERS = 180;
+
+/**
+ * Most bytes of the combined baggage header scanned. W3C requires propagating at least 8192
+ * bytes and OpenTelemetry JS stops extracting there (BAGGAGE_MAX_TOTAL_LENGTH); scanning no
+ * further also bounds the work an oversized header can cause on the hot path.
+ */
+export const BAGGAGE_MAX_BYTES = 8192;
+
+/**
+ * Fills in defaults. A limit that is not a positive integer is a programming or config error,
+ * so it throws (at startup, where limits are configured) rather than silently disabling a limit.
+ */
+export function resolveLimits(limits: Partial<OverrideLimits> | undefined): OverrideLimits {
+  if (limits === undefined) return DEFAULT_LIMITS;
+  const maxEntries = limits.maxEntries ?? DEFAULT_LIMITS.maxEntries;
+  const maxValueBytes = limits.maxValueBytes ?? DEFAULT_LIMITS.maxValueBytes;
+  if (!Number.isSafeInteger(maxEntries) || maxEntries < 1) {
+    throw new DetourError("invalid-limits", `limits.maxEntries must be a positive integer, got ${String(maxEntries)}`);
+  }
+  if (!Number.isSafeInteger(maxValueBytes) || maxValueBytes < 1) {
+    throw new DetourError("invalid-limits", `limits.maxValueBytes must be a positive integer, got ${String(maxValueBytes)}`);
+  }
+  if (maxEntries === DEFAULT_LIMITS.maxEntries && maxValueBytes === DEFAULT_LIMITS.maxValueBytes) {
+    return DEFAULT_LIMITS;
+  }
+  return { maxEntries, maxValueBytes };
+}

@@ -1,0 +1,218 @@
+import { DetourError } from "./detour-error.js";
+import { DETOUR_HEADER } from "./headers.js";
+import { resolveLimits, type OverrideLimits } from "./limits.js";
+import { checkService, checkVersion, ServiceCheck } from "./override-grammar.js";
+import { OverrideSet, trustedOverrideSet } from "./override-set.js";
+import { quoteForMessage, type Problem, type ProblemCode } from "./problem.js";
+
+export interface ParseResult {
+  /** The valid entries; invalid ones were dropped and are listed in `problems`. */
+  readonly set: OverrideSet;
+  readonly problems: Problem[];
+}
+
+export interface ParseOptions {
+  /** Throw a DetourError on the first problem instead of dropping the entry (edge use). */
+  readonly strict?: boolean;
+  readonly limits?: Partial<OverrideLimits>;
+  /** Carrier name used in problems and messages; defaults to "x-detour". */
+  readonly carrier?: string;
+}
+
+/** How the elements of a carrier value are written. */
+export const EntrySyntax = {
+  /** `service=version` (x-detour, baggage `detour` member). */
+  Equals: 0x3d,
+  /** `service:version` (Istio override operator's `x-override`). */
+  Colon: 0x3a,
+  /** Each element is a bare key meaning `*=key` (virtual-cluster-name, okteto-divert, ...). */
+  WildcardKey: -1,
+} as const;
+export type EntrySyntax = (typeof EntrySyntax)[keyof typeof EntrySyntax];
+
+const SPACE = 0x20;
+const TAB = 0x09;
+const COMMA = ",";
+
+/**
+ * Parses an override value such as `pricing=v2, cart=pr-7, *=sandbox-3`. Repeated header lines
+ * may be passed as an array; they form one list. Lenient by default: invalid entries are
+ * dropped one by one and reported, an over-limit value is ignored whole; never throws unless
+ * `strict` is set, in which case the first problem throws a DetourError whose `code` is the
+ * problem code and whose `cause` is the full Problem list.
+ */
+export function parseOverrides(value: string | readonly string[] | undefined, options?: ParseOptions): ParseResult {
+  const limits = resolveLimits(options?.limits);
+  const text = joinLines(value);
+  const result = parseCarrierValue(text, options?.carrier ?? DETOUR_HEADER, EntrySyntax.Equals, limits);
+  if (options?.strict === true) throwIfProblems(result.problems);
+  return result;
+}
+
+/** Joins repeated header lines into one list value (RFC 9110 §5.3). */
+export function joinLines(value: string | readonly string[] | undefined): string {
+  if (value === undefined) return "";
+  if (typeof value === "string") return value;
+  if (value.length === 1) return typeof value[0] === "string" ? value[0] : "";
+  let text = "";
+  for (const line of value) {
+    if (typeof line !== "string") continue;
+    text = text.length === 0 ? line : `${text},${line}`;
+  }
+  return text;
+}
+
+/** Throws the strict-mode error for a non-empty problem list. */
+export function throwIfProblems(problems: readonly Problem[]): void {
+  const first = problems[0];
+  if (first === undefined) return;
+  const more = problems.length > 1 ? ` (and ${problems.length - 1} more problem${problems.length > 2 ? "s" : ""})` : "";
+  throw new DetourError(first.code, first.message + more, { cause: problems });
+}
+
+/** How a carrier is named in messages: "x-detour", "baggage member 'detour'", ... */
+export function carrierLabel(carrier: string): string {
+  if (carrier === "baggage") return "baggage member 'detour'";
+  if (carrier.startsWith("baggage:")) return `baggage member '${carrier.slice(8)}'`;
+  return carrier;
+}
+
+function isOws(code: number): boolean {
+  return code === SPACE || code === TAB;
+}
+
+/**
+ * The one parser behind every carrier. One left-to-right pass over the value with indexOf and
+ * character tables: linear time, no regular expressions, no allocation for skipped elements.
+ */
+export function parseCarrierValue(
+  text: string,
+  carrier: string,
+  syntax: EntrySyntax,
+  limits: OverrideLimits,
+): ParseResult {
+  const length = text.length;
+  if (length === 0) return { set: OverrideSet.EMPTY, problems: [] };
+  // UTF-16 length <= UTF-8 bytes <= 3 * UTF-16 length, so the exact count is rarely needed.
+  if (length * 3 > limits.maxValueBytes) {
+    const bytes = utf8Length(text);
+    if (bytes > limits.maxValueBytes) {
+      return overLimit(
+        "value-too-long",
+        `${carrierLabel(carrier)} value is ${bytes} bytes, over the limit of ${limits.maxValueBytes}: the whole value is ignored (never truncated); shorten it or raise limits.maxValueBytes`,
+        carrier,
+      );
+    }
+  }
+
+  let named: Map<string, string> | undefined;
+  let wildcard: string | undefined;
+  let problems: Problem[] | undefined;
+  let count = 0;
+  let pos = 0;
+  while (pos <= length) {
+    let comma = text.indexOf(COMMA, pos);
+    if (comma === -1) comma = length;
+    let start = pos;
+    let end = comma;
+    pos = comma + 1;
+    while (start < end && isOws(text.charCodeAt(start))) start++;
+    while (end > start && isOws(text.charCodeAt(end - 1))) end--;
+    if (start === end) continue; // empty list element: ignored (RFC 9110 §5.6.1)
+    if (++count > limits.maxEntries) {
+      return overLimit(
+        "too-many-entries",
+        `${carrierLabel(carrier)} has more than ${limits.maxEntries} entries: the whole value is ignored (never truncated); send at most ${limits.maxEntries} or raise limits.maxEntries`,
+        carrier,
+      );
+    }
+
+    if (syntax === EntrySyntax.WildcardKey) {
+      if (checkVersion(text, start, end)) wildcard = text.slice(start, end);
+      else {
+        const entry = text.slice(start, end);
+        (problems ??= []).push({
+          code: "invalid-version",
+          message: `${carrierLabel(carrier)} value ${quoteForMessage(entry)} is not a valid key: use 1-63 letters, digits, '.', '_' or '-', starting with a letter or digit`,
+          carrier,
+          entry,
+        });
+      }
+      continue;
+    }
+
+    let sep = start;
+    while (sep < end && text.charCodeAt(sep) !== syntax) sep++;
+    if (sep === end) {
+      const entry = text.slice(start, end);
+      const s = String.fromCharCode(syntax);
+      (problems ??= []).push({
+        code: "missing-equals",
+        message: `${carrierLabel(carrier)} entry ${quoteForMessage(entry)} has no '${s}': write service${s}version`,
+        carrier,
+        entry,
+      });
+      continue;
+    }
+    let serviceEnd = sep;
+    while (serviceEnd > start && isOws(text.charCodeAt(serviceEnd - 1))) serviceEnd--;
+    let versionStart = sep + 1;
+    while (versionStart < end && isOws(text.charCodeAt(versionStart))) versionStart++;
+
+    const kind = checkService(text, start, serviceEnd);
+    if (kind === ServiceCheck.Invalid) {
+      const entry = text.slice(start, end);
+      (problems ??= []).push({
+        code: "invalid-service",
+        message: `${carrierLabel(carrier)} entry ${quoteForMessage(entry)} has an invalid service ${quoteForMessage(text.slice(start, serviceEnd))}: use '*' or a DNS label (letters, digits and '-', at most 63 characters)`,
+        carrier,
+        entry,
+      });
+      continue;
+    }
+    if (!checkVersion(text, versionStart, end)) {
+      const entry = text.slice(start, end);
+      (problems ??= []).push({
+        code: "invalid-version",
+        message: `${carrierLabel(carrier)} entry ${quoteForMessage(entry)} has an invalid version ${quoteForMessage(text.slice(versionStart, end))}: use 1-63 letters, digits, '.', '_' or '-', starting with a letter or digit`,
+        carrier,
+        entry,
+      });
+      continue;
+    }
+    const version = text.slice(versionStart, end);
+    if (kind === ServiceCheck.Wildcard) {
+      wildcard = version;
+    } else {
+      const service = text.slice(start, serviceEnd);
+      (named ??= new Map()).set(kind === ServiceCheck.Mixed ? service.toLowerCase() : service, version);
+    }
+  }
+
+  const set = named === undefined && wildcard === undefined ? OverrideSet.EMPTY : trustedOverrideSet(named ?? EMPTY_MAP, wildcard);
+  return { set, problems: problems ?? [] };
+}
+
+const EMPTY_MAP: ReadonlyMap<string, string> = new Map();
+
+function overLimit(code: ProblemCode, message: string, carrier: string): ParseResult {
+  return { set: OverrideSet.EMPTY, problems: [{ code, message, carrier }] };
+}
+
+/** UTF-8 byte length without TextEncoder/Buffer allocation (core runs outside Node too). */
+export function utf8Length(text: string): number {
+  let bytes = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x80) bytes += 1;
+    else if (c < 0x800) bytes += 2;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) {
+      const next = text.charCodeAt(i + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) {
+        bytes += 4;
+        i++;
+      } else bytes += 3; // lone surrogate: encoded as U+FFFD (3 bytes)
+    } else bytes += 3;
+  }
+  return bytes;
+}

@@ -1,0 +1,197 @@
+import { aliasName, type AliasSpec } from "./aliases.js";
+import { decodeBaggageValue, scanBaggage, type MemberFinding } from "./baggage.js";
+import { BAGGAGE_HEADER, BAGGAGE_MEMBER, DETOUR_HEADER } from "./headers.js";
+import { readHeaderValues, type HeaderInput } from "./header-input.js";
+import { resolveLimits, type OverrideLimits } from "./limits.js";
+import { OverrideSet } from "./override-set.js";
+import { carrierLabel, EntrySyntax, parseCarrierValue, throwIfProblems } from "./parse-overrides.js";
+import { quoteForMessage, type Problem } from "./problem.js";
+
+/** What one present carrier said. */
+export interface CarrierReport {
+  /** "x-detour", "baggage" (the `detour` member) or an alias name (see aliasName). */
+  readonly carrier: string;
+  /** The value as received: header lines joined with ","; for baggage the member value still percent-encoded. */
+  readonly raw: string;
+  /** The valid entries it held (empty when it was ignored whole). */
+  readonly set: OverrideSet;
+  readonly problems: Problem[];
+}
+
+export interface CarrierReadResult {
+  /** The winning carrier's set, or the empty set. */
+  readonly set: OverrideSet;
+  /** The winning carrier's name, undefined when no carrier held a valid entry. */
+  readonly source: string | undefined;
+  /** Every problem of every carrier, in precedence order. */
+  readonly problems: Problem[];
+  /** Carriers whose non-empty set disagrees with the winner (the sidecar rewrites and counts them). */
+  readonly conflicts: string[];
+  /** Every present carrier in precedence order. */
+  readonly carriers: CarrierReport[];
+}
+
+export interface ReadCarriersOptions {
+  /** Foreign carriers to read after x-detour and baggage, in this order. Default none. */
+  readonly aliases?: readonly AliasSpec[];
+  readonly limits?: Partial<OverrideLimits>;
+  /** Throw a DetourError when any present carrier has a problem (edge use). */
+  readonly strict?: boolean;
+}
+
+/** Alias table compiled once per aliases array: which headers and baggage keys to look up. */
+interface CompiledAliases {
+  readonly headerNames: readonly string[]; // [x-detour, baggage, ...alias headers]
+  readonly baggageKeys: readonly string[]; // [detour, ...alias members]
+  readonly steps: readonly AliasStep[];
+}
+
+interface AliasStep {
+  readonly carrier: string;
+  readonly syntax: EntrySyntax;
+  /** Index into headerNames (header alias) or baggageKeys (baggage alias). */
+  readonly index: number;
+  readonly fromBaggage: boolean;
+}
+
+const NO_ALIASES: CompiledAliases = { headerNames: [DETOUR_HEADER, BAGGAGE_HEADER], baggageKeys: [BAGGAGE_MEMBER], steps: [] };
+const compiledCache = new WeakMap<readonly AliasSpec[], CompiledAliases>();
+
+function compileAliases(aliases: readonly AliasSpec[] | undefined): CompiledAliases {
+  if (aliases === undefined || aliases.length === 0) return NO_ALIASES;
+  const cached = compiledCache.get(aliases);
+  if (cached !== undefined) return cached;
+  const headerNames = [DETOUR_HEADER, BAGGAGE_HEADER];
+  const baggageKeys = [BAGGAGE_MEMBER];
+  const steps: AliasStep[] = [];
+  for (const spec of aliases) {
+    const carrier = aliasName(spec);
+    if ("baggage" in spec) {
+      let index = baggageKeys.indexOf(spec.baggage);
+      if (index === -1) index = baggageKeys.push(spec.baggage) - 1;
+      steps.push({ carrier, syntax: EntrySyntax.WildcardKey, index, fromBaggage: true });
+    } else {
+      let index = headerNames.indexOf(carrier);
+      if (index === -1) index = headerNames.push(carrier) - 1;
+      steps.push({ carrier, syntax: spec.format === "pairs" ? EntrySyntax.Colon : EntrySyntax.WildcardKey, index, fromBaggage: false });
+    }
+  }
+  const compiled: CompiledAliases = { headerNames, baggageKeys, steps };
+  compiledCache.set(aliases, compiled);
+  return compiled;
+}
+
+/**
+ * Reads every override carrier from request headers and picks the winner: x-detour, then the
+ * baggage `detour` member, then the aliases in configured order; the first carrier holding at
+ * least one valid entry wins whole (sets are never merged across carriers). Over-limit or
+ * undecodable carriers are ignored and reported. Never throws unless `strict` is set.
+ */
+export function readCarriers(headers: HeaderInput, options?: ReadCarriersOptions): CarrierReadResult {
+  const compiled = compileAliases(options?.aliases);
+  const limits = resolveLimits(options?.limits);
+  const values = readHeaderValues(headers, compiled.headerNames);
+  const carriers: CarrierReport[] = [];
+
+  const detour = values[0];
+  if (detour !== undefined) carriers.push(parseReport(DETOUR_HEADER, detour, EntrySyntax.Equals, limits));
+
+  const baggage = values[1];
+  let findings: MemberFinding[] | undefined;
+  if (baggage !== undefined) {
+    findings = scanBaggage(baggage, compiled.baggageKeys);
+    const report = baggageReport(BAGGAGE_HEADER, findings[0], EntrySyntax.Equals, limits);
+    if (report !== undefined) carriers.push(report);
+  }
+
+  for (const step of compiled.steps) {
+    if (step.fromBaggage) {
+      if (findings === undefined) continue;
+      const report = baggageReport(step.carrier, findings[step.index], step.syntax, limits);
+      if (report !== undefined) carriers.push(report);
+    } else {
+      const raw = values[step.index];
+      if (raw !== undefined) carriers.push(parseReport(step.carrier, raw, step.syntax, limits));
+    }
+  }
+
+  let winner: CarrierReport | undefined;
+  let problems: Problem[] | undefined;
+  let conflicts: string[] | undefined;
+  for (const report of carriers) {
+    if (report.problems.length !== 0) (problems ??= []).push(...report.problems);
+    if (report.set.isEmpty) continue;
+    if (winner === undefined) winner = report;
+    else if (!report.set.equals(winner.set)) (conflicts ??= []).push(report.carrier);
+  }
+  if (options?.strict === true && problems !== undefined) throwIfProblems(problems);
+  return {
+    set: winner?.set ?? OverrideSet.EMPTY,
+    source: winner?.carrier,
+    problems: problems ?? [],
+    conflicts: conflicts ?? [],
+    carriers,
+  };
+}
+
+function parseReport(carrier: string, raw: string, syntax: EntrySyntax, limits: OverrideLimits): CarrierReport {
+  const { set, problems } = parseCarrierValue(raw, carrier, syntax, limits);
+  return { carrier, raw, set, problems };
+}
+
+function baggageReport(
+  carrier: string,
+  finding: MemberFinding | undefined,
+  syntax: EntrySyntax,
+  limits: OverrideLimits,
+): CarrierReport | undefined {
+  if (finding === undefined || finding.kind === "absent") return undefined;
+  const label = carrierLabel(carrier);
+  if (finding.kind === "malformed") {
+    return {
+      carrier,
+      raw: finding.member,
+      set: OverrideSet.EMPTY,
+      problems: [
+        {
+          code: "bad-baggage-member",
+          message: `${label} ${quoteForMessage(finding.member)} has no '=': write ${carrier === BAGGAGE_HEADER ? BAGGAGE_MEMBER : carrier.slice(8)}=<percent-encoded value>`,
+          carrier,
+          entry: finding.member,
+        },
+      ],
+    };
+  }
+  if (finding.kind === "beyond-limit") {
+    return {
+      carrier,
+      raw: "",
+      set: OverrideSet.EMPTY,
+      problems: [
+        {
+          code: "baggage-over-limit",
+          message: `${label} comes after the first 180 baggage members or 8192 bytes and was not read: put it earlier or trim the baggage header`,
+          carrier,
+        },
+      ],
+    };
+  }
+  const decoded = decodeBaggageValue(finding.raw);
+  if (decoded === undefined) {
+    return {
+      carrier,
+      raw: finding.raw,
+      set: OverrideSet.EMPTY,
+      problems: [
+        {
+          code: "bad-percent-encoding",
+          message: `${label} value ${quoteForMessage(finding.raw)} has a '%' not followed by two hex digits: percent-encode the value (e.g. '=' as %3D, ',' as %2C)`,
+          carrier,
+          entry: finding.raw,
+        },
+      ],
+    };
+  }
+  const { set, problems } = parseCarrierValue(decoded, carrier, syntax, limits);
+  return { carrier, raw: finding.raw, set, problems };
+}

@@ -1,0 +1,38 @@
+#!/usr/bin/env node
+import { parseArgs } from "node:util";
+import { DetourError } from "@detour/core";
+import { runExtProcServer } from "./server/run-ext-proc-server.js";
+
+const USAGE = `usage: detour-ext-proc --config detour.yaml
+
+Envoy ext_proc server for detour per-request version routing.
+  -c, --config FILE   the topology/config file (detour.yaml); reloaded on change or SIGHUP
+  -h, --help          show this help
+Signals: SIGHUP reloads the config, SIGTERM/SIGINT stop gracefully (exit 0).`;
+
+async function main(): Promise<void> {
+  let values: { config?: string; help?: boolean };
+  try {
+    ({ values } = parseArgs({ options: { config: { type: "string", short: "c" }, help: { type: "boolean", short: "h" } }, strict: true }));
+  } catch (error) {
+    process.stderr.write(`detour-ext-proc: ${(error as Error).message}\n${USAGE}\n`);
+    process.exit(2);
+  }
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  if (values.config === undefined) {
+    process.stderr.write(`detour-ext-proc: --config is required\n${USAGE}\n`);
+    process.exit(2);
+  }
+  try {
+    await runExtProcServer(values.config);
+  } catch (error) {
+    const message = error instanceof DetourError ? error.message : error instanceof Error ? (error.stack ?? error.message) : String(error);
+    process.stderr.write(`detour-ext-proc: ${message}\n`);
+    process.exit(1);
+  }
+}
+
+void main();

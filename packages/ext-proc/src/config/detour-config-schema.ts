@@ -1,0 +1,149 @@
+import { parseOverrides, VERSION_PATTERN } from "@detour/core";
+import { z } from "zod";
+
+/*
+ * The schema of `detour.yaml`, the one topology file that drives the ext_proc server, the Envoy
+ * configs and the demo (DESIGN.md §5). Defaults live here and nowhere else (STYLE.md rule 8).
+ * Cross-field rules are refinements (not transforms) so `z.toJSONSchema` can export the shape.
+ */
+
+/** A DNS label, lower-case, as a service name in the topology. */
+const SERVICE_NAME = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+/** `host` or `host:port`, as the generators use for endpoints and listen addresses. */
+const HOST_PORT = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/;
+const WORKLOAD_KEY = /^([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)\/([A-Za-z0-9][A-Za-z0-9._-]{0,62})$/;
+
+const hostPort = z.string().regex(HOST_PORT, "must be host:port, e.g. 127.0.0.1:9101");
+
+// Versions use @detour/core's grammar: a version the wire format cannot carry would be unreachable.
+const versionName = z.string().regex(new RegExp(VERSION_PATTERN), "must be 1-63 letters, digits, '.', '_' or '-', starting with a letter or digit");
+
+export const versionSchema = z.strictObject({
+  endpoint: hostPort.optional().describe("host:port of this version's instances; used by the config generators only"),
+});
+
+export const missPolicySchema = z
+  .enum(["fallback", "reject"])
+  .describe("what a request naming an unknown version of this service gets: fallback = the baseline serves it, reject = a 503 naming the known versions");
+
+export const serviceSchema = z
+  .strictObject({
+    baseline: versionName.describe("the version that serves requests whose override does not name this service"),
+    miss: missPolicySchema.default("fallback"),
+    hosts: z
+      .array(z.string().min(1).regex(/^[A-Za-z0-9.-]+$/, "must be a host name without port"))
+      .default([])
+      .describe("extra :authority host names that mean this service (matched exactly, port ignored)"),
+    versions: z
+      .record(versionName, versionSchema)
+      .refine((versions) => Object.keys(versions).length > 0, "a service needs at least one version")
+      .describe("the deployed versions of this service, by name"),
+  })
+  .superRefine((service, ctx) => {
+    if (!Object.hasOwn(service.versions, service.baseline)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["baseline"],
+        message: `baseline '${service.baseline}' is not one of this service's versions (${Object.keys(service.versions).join(", ")}): add it under versions or pick one of those`,
+      });
+    }
+  });
+
+const overrideText = z
+  .string()
+  .superRefine((text, ctx) => {
+    try {
+      parseOverrides(text, { strict: true });
+    } catch (error) {
+      ctx.addIssue({ code: "custom", message: error instanceof Error ? error.message : String(error) });
+    }
+  });
+
+export const workloadSchema = z.strictObject({
+  inject: overrideText
+    .optional()
+    .describe("override (x-detour syntax, e.g. '*=pr-7') merged under every outbound request of this workload; the request's own entries win per service"),
+});
+
+export const aliasSchema = z.union([
+  z.strictObject({ header: z.string().min(1), format: z.enum(["pairs", "wildcard"]) }),
+  z.strictObject({ baggage: z.string().min(1) }),
+]);
+
+export const limitsSchema = z.strictObject({
+  maxEntries: z.int().min(1).max(1000).default(32).describe("most entries one carrier may hold; above it the carrier is ignored whole"),
+  maxValueBytes: z.int().min(1).max(65536).default(1024).describe("most bytes one carrier value may hold; above it the carrier is ignored whole"),
+});
+
+export const routingSchema = z.strictObject({
+  clusterDomains: z
+    .array(z.string().min(1).regex(/^[A-Za-z0-9.-]+$/, "must be a domain suffix such as svc.cluster.local"))
+    .default(["svc.cluster.local"])
+    .describe("domain suffixes stripped from :authority before the service is looked up (pricing.shop.svc.cluster.local -> pricing)"),
+});
+
+export const serverSchema = z.strictObject({
+  listen: hostPort.default("127.0.0.1:50051").describe("gRPC address of the ext_proc server (port 0 = any free port)"),
+  metrics: hostPort.default("127.0.0.1:9464").describe("HTTP address for /metrics, /healthz and /readyz (port 0 = any free port)"),
+  logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  shutdownGraceMs: z.int().min(0).max(600_000).default(5_000).describe("how long SIGTERM waits for in-flight streams"),
+});
+
+/** The whole `detour.yaml`. */
+export const detourConfigSchema = z
+  .strictObject({
+    services: z
+      .record(z.string().regex(SERVICE_NAME, "service names are lower-case DNS labels (a-z, 0-9, '-')"), serviceSchema)
+      .describe("the topology: every service, its versions and its baseline"),
+    workloads: z
+      .record(
+        z.string().regex(WORKLOAD_KEY, "workload keys are service/version, e.g. cart/pr-7"),
+        workloadSchema.default({}),
+      )
+      .default({})
+      .describe("workloads whose outbound traffic passes a detour sidecar, keyed service/version"),
+    routing: routingSchema.default({ clusterDomains: ["svc.cluster.local"] }),
+    aliases: z.array(aliasSchema).default([]).describe("foreign override carriers read after x-detour and baggage, in this order"),
+    limits: limitsSchema.default({ maxEntries: 32, maxValueBytes: 1024 }),
+    server: serverSchema.default({ listen: "127.0.0.1:50051", metrics: "127.0.0.1:9464", logLevel: "info", shutdownGraceMs: 5_000 }),
+    edge: z.looseObject({}).optional().describe("reserved for edge trust settings (signed tokens); not read by the outbound server"),
+  })
+  .superRefine((config, ctx) => {
+    const owner = new Map<string, string>();
+    for (const [service, spec] of Object.entries(config.services)) {
+      for (const [index, host] of spec.hosts.entries()) {
+        const name = host.toLowerCase();
+        const taken = owner.get(name) ?? (Object.hasOwn(config.services, name) && name !== service ? name : undefined);
+        if (taken !== undefined && taken !== service) {
+          ctx.addIssue({
+            code: "custom",
+            path: ["services", service, "hosts", index],
+            message: `host '${host}' already means service '${taken}': a host can name one service only`,
+          });
+        }
+        owner.set(name, service);
+      }
+    }
+    for (const [index, alias] of config.aliases.entries()) {
+      const name = "header" in alias ? alias.header.toLowerCase() : undefined;
+      if (name === "x-detour" || name === "baggage" || name === "x-detour-route") {
+        ctx.addIssue({ code: "custom", path: ["aliases", index, "header"], message: `'${name}' is detour's own header, not an alias` });
+      }
+      if ("baggage" in alias && alias.baggage === "detour") {
+        ctx.addIssue({ code: "custom", path: ["aliases", index, "baggage"], message: "'detour' is detour's own baggage member, not an alias" });
+      }
+    }
+  });
+
+/** `detour.yaml` as written (defaults optional). */
+export type DetourConfigInput = z.input<typeof detourConfigSchema>;
+/** `detour.yaml` after validation, defaults filled in. */
+export type DetourConfig = z.output<typeof detourConfigSchema>;
+export type ServiceConfig = DetourConfig["services"][string];
+export type WorkloadConfig = DetourConfig["workloads"][string];
+export type MissPolicy = z.output<typeof missPolicySchema>;
+
+/** The JSON Schema of `detour.yaml` (input form: fields with defaults are optional), for editors and the CLI. */
+export function detourConfigJsonSchema(): Record<string, unknown> {
+  return z.toJSONSchema(detourConfigSchema, { io: "input", unrepresentable: "any" }) as Record<string, unknown>;
+}

@@ -1,0 +1,40 @@
+/**
+ * Names and limits of the ext_proc server in one place (STYLE.md rule 9). Header names of the
+ * wire format itself live in @detour/core.
+ */
+
+/**
+ * Stream initial-metadata key naming the calling workload (`service/version`). Envoy sets it per
+ * listener (`grpc_service.initial_metadata`), so the app cannot forge it: it never sees it.
+ */
+export const WORKLOAD_METADATA = "x-detour-workload";
+
+/** Stream initial-metadata key naming the filter's role: `outbound` (sidecar) or `edge` (issue 7). */
+export const ROLE_METADATA = "x-detour-role";
+
+/** Envoy's pseudo-header carrying the destination authority of the hop. */
+export const AUTHORITY_HEADER = ":authority";
+
+/** Status of a `miss: reject` answer: the version asked for is not deployed (yet), try again later. */
+export const REJECT_STATUS = 503;
+
+/**
+ * How long SIGTERM waits for in-flight ext_proc streams before cancelling them. Each stream is one
+ * HTTP request whose headers Envoy waits on for at most `message_timeout` (1 s in the generated
+ * configs), so 5 s covers every stream that can still complete.
+ */
+export const DEFAULT_SHUTDOWN_GRACE_MS = 5_000;
+
+/**
+ * Config file changes arrive as several fs events (truncate, write, rename by editors); reloading
+ * once after they settle avoids reading a half-written file.
+ */
+export const RELOAD_DEBOUNCE_MS = 150;
+
+/**
+ * Histogram buckets for processing latency in seconds: the decision itself takes microseconds,
+ * so the buckets resolve 25 µs … 50 ms, where anything above 1 ms already means trouble.
+ */
+export const LATENCY_BUCKETS_SECONDS: readonly number[] = [
+  0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+];

@@ -1,0 +1,190 @@
+import type { Server as HttpServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { DetourError } from "@detour/core";
+import { Server as GrpcServer, ServerCredentials, type ServiceDefinition } from "@grpc/grpc-js";
+import { HealthImplementation } from "grpc-health-check";
+import { pino, type Logger } from "pino";
+import type { Registry } from "prom-client";
+import type { DetourConfig } from "../config/detour-config-schema.js";
+import { routingTableFromConfig, type RoutingTable } from "../decision/routing-table.js";
+import { createProcessHandler, type ProcessCall } from "../service/process-stream.js";
+import { EXT_PROC_SERVICE_NAME, processMethod } from "../service/protobuf-adapter.js";
+import { createHttpEndpoints } from "./http-endpoints.js";
+import { formatListenAddress, listenAddressFromText } from "./listen-address.js";
+import { createMetrics, type ExtProcMetrics } from "./metrics.js";
+
+export interface ExtProcServerOptions {
+  /** Logger to use; default pino to stdout at `config.server.logLevel`. */
+  readonly logger?: Logger;
+  /** Prometheus registry to register into; default a fresh one (so several servers can coexist). */
+  readonly registry?: Registry;
+}
+
+export interface ExtProcAddresses {
+  /** gRPC `host:port` actually bound (port 0 in the config resolves here). */
+  readonly grpc: string;
+  readonly grpcPort: number;
+  /** Operations HTTP `host:port` (/metrics, /healthz, /readyz). */
+  readonly metrics: string;
+  readonly metricsPort: number;
+}
+
+export interface ExtProcServer {
+  /** Binds gRPC and the operations port; resolves with the bound addresses. */
+  start(): Promise<ExtProcAddresses>;
+  /**
+   * Graceful stop: readiness and gRPC health turn NOT_SERVING, no new streams are accepted,
+   * in-flight streams get `graceMs` (default `server.shutdownGraceMs`) before they are cancelled.
+   */
+  stop(options?: { graceMs?: number }): Promise<void>;
+  /**
+   * Swaps in a new config (already validated). The next request uses it; listen/metrics
+   * address changes need a restart and are reported in the log.
+   */
+  reload(config: DetourConfig): void;
+  readonly config: DetourConfig;
+  readonly metrics: ExtProcMetrics;
+  readonly logger: Logger;
+  /** Streams currently open. */
+  readonly activeStreams: number;
+}
+
+const PROCESS_SERVICE: ServiceDefinition = { Process: processMethod };
+
+/**
+ * Creates the ext_proc server for one `detour.yaml`: the Process service, grpc.health.v1, and
+ * an HTTP port with Prometheus metrics and health endpoints. Nothing listens until start().
+ */
+export function createExtProcServer(initialConfig: DetourConfig, options: ExtProcServerOptions = {}): ExtProcServer {
+  let config = initialConfig;
+  let table: RoutingTable = routingTableFromConfig(config);
+  const logger = options.logger ?? pino({ level: config.server.logLevel, base: { component: "detour-ext-proc" } });
+  const metrics = createMetrics(options.registry);
+  const streams = new Set<ProcessCall>();
+  const health = new HealthImplementation({ "": "NOT_SERVING", [EXT_PROC_SERVICE_NAME]: "NOT_SERVING" });
+  let grpc: GrpcServer | undefined;
+  let http: HttpServer | undefined;
+  let state: "new" | "starting" | "serving" | "stopping" | "stopped" = "new";
+  let addresses: ExtProcAddresses | undefined;
+
+  const setHealth = (status: "SERVING" | "NOT_SERVING") => {
+    health.setStatus("", status);
+    health.setStatus(EXT_PROC_SERVICE_NAME, status);
+  };
+
+  async function start(): Promise<ExtProcAddresses> {
+    if (state !== "new") throw new DetourError("server-state", `start() called on a server that is ${state}: create a new server instead`);
+    state = "starting";
+    const grpcAddress = listenAddressFromText(config.server.listen, "server.listen");
+    const httpAddress = listenAddressFromText(config.server.metrics, "server.metrics");
+    grpc = new GrpcServer({
+      // Envoy opens one stream per HTTP request on a long-lived HTTP/2 connection per worker.
+      "grpc.max_concurrent_streams": 10_000,
+      "grpc.keepalive_permit_without_calls": 1,
+    });
+    grpc.addService(PROCESS_SERVICE, {
+      Process: createProcessHandler({
+        table: () => table,
+        metrics,
+        logger,
+        onOpen: (call) => streams.add(call),
+        onClose: (call) => streams.delete(call),
+      }),
+    });
+    health.addToServer(grpc);
+    const server = grpc;
+    const grpcPort = await new Promise<number>((resolve, reject) => {
+      server.bindAsync(formatListenAddress(grpcAddress.host, grpcAddress.port), ServerCredentials.createInsecure(), (error, port) =>
+        error ? reject(new DetourError("listen-failed", `cannot listen for gRPC on ${config.server.listen}: ${error.message}`, { cause: error })) : resolve(port),
+      );
+    });
+    http = createHttpEndpoints(metrics.registry, { ready: () => state === "serving" });
+    const httpServer = http;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        httpServer.once("error", reject);
+        httpServer.listen(httpAddress.port, httpAddress.host, () => {
+          httpServer.off("error", reject);
+          resolve();
+        });
+      });
+    } catch (error) {
+      server.forceShutdown();
+      throw new DetourError("listen-failed", `cannot listen for metrics on ${config.server.metrics}: ${(error as Error).message}`, { cause: error });
+    }
+    const metricsPort = (httpServer.address() as AddressInfo).port;
+    addresses = {
+      grpc: formatListenAddress(grpcAddress.host, grpcPort),
+      grpcPort,
+      metrics: formatListenAddress(httpAddress.host, metricsPort),
+      metricsPort,
+    };
+    state = "serving";
+    setHealth("SERVING");
+    logger.info({ grpc: addresses.grpc, metrics: addresses.metrics, services: table.services.size, workloads: Object.keys(config.workloads).length }, "detour ext_proc server listening");
+    return addresses;
+  }
+
+  async function stop(stopOptions: { graceMs?: number } = {}): Promise<void> {
+    if (state === "stopped" || state === "stopping" || state === "new") {
+      state = "stopped";
+      return;
+    }
+    state = "stopping";
+    setHealth("NOT_SERVING");
+    const graceMs = stopOptions.graceMs ?? config.server.shutdownGraceMs;
+    logger.info({ activeStreams: streams.size, graceMs }, "shutting down: finishing in-flight streams");
+    const server = grpc;
+    if (server !== undefined) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(() => {
+          logger.warn({ activeStreams: streams.size }, "shutdown grace period over: cancelling the remaining streams");
+          server.forceShutdown();
+          resolve();
+        }, graceMs);
+        server.tryShutdown(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+    const httpServer = http;
+    if (httpServer !== undefined) {
+      await new Promise<void>((resolve) => {
+        httpServer.close(() => resolve());
+        httpServer.closeAllConnections();
+      });
+    }
+    state = "stopped";
+    logger.info("detour ext_proc server stopped");
+  }
+
+  function reload(next: DetourConfig): void {
+    const nextTable = routingTableFromConfig(next);
+    if (next.server.listen !== config.server.listen || next.server.metrics !== config.server.metrics) {
+      logger.warn(
+        { listen: config.server.listen, metrics: config.server.metrics, newListen: next.server.listen, newMetrics: next.server.metrics },
+        "server.listen / server.metrics changed: keeping the current addresses until restart",
+      );
+    }
+    if (options.logger === undefined && next.server.logLevel !== config.server.logLevel) logger.level = next.server.logLevel;
+    config = next;
+    table = nextTable;
+    metrics.recordReload("success");
+    logger.info({ services: nextTable.services.size, workloads: Object.keys(next.workloads).length }, "config reloaded");
+  }
+
+  return {
+    start,
+    stop,
+    reload,
+    get config() {
+      return config;
+    },
+    metrics,
+    logger,
+    get activeStreams() {
+      return streams.size;
+    },
+  };
+}

@@ -1,0 +1,86 @@
+import { Counter, Gauge, Histogram, Registry, type LabelValues } from "prom-client";
+import { LATENCY_BUCKETS_SECONDS } from "../constants.js";
+import { OUTCOMES, type Outcome, type RouteDecision } from "../decision/route-decision.js";
+
+/** Label value for decisions whose :authority is not a topology service (keeps cardinality bounded). */
+export const UNKNOWN_SERVICE_LABEL = "(unknown)";
+
+type DecisionChildren = Record<Outcome, { inc(): void }>;
+
+export interface ExtProcMetrics {
+  readonly registry: Registry;
+  recordDecision(decision: RouteDecision, seconds: number): void;
+  streamOpened(): void;
+  streamClosed(): void;
+  recordReload(result: "success" | "failure"): void;
+  recordUnexpectedMessage(phase: string): void;
+}
+
+/**
+ * The server's Prometheus metrics. Labelled children are cached per service, so counting a
+ * decision costs a map lookup instead of prom-client's label hashing.
+ */
+export function createMetrics(registry: Registry = new Registry()): ExtProcMetrics {
+  const requests = new Counter({
+    name: "detour_ext_proc_requests_total",
+    help: "request_headers messages processed (one per HTTP request that reached ext_proc)",
+    registers: [registry],
+  });
+  const decisions = new Counter({
+    name: "detour_ext_proc_decisions_total",
+    help: "routing decisions by destination service and outcome (requested, applied, fallback, rejected, invalid, conflict, injected)",
+    labelNames: ["service", "outcome"] as const,
+    registers: [registry],
+  });
+  const latency = new Histogram({
+    name: "detour_ext_proc_processing_seconds",
+    help: "time from receiving request headers to writing the answer",
+    buckets: [...LATENCY_BUCKETS_SECONDS],
+    registers: [registry],
+  });
+  const active = new Gauge({
+    name: "detour_ext_proc_active_streams",
+    help: "ext_proc streams currently open",
+    registers: [registry],
+  });
+  const reloads = new Counter({
+    name: "detour_ext_proc_config_reloads_total",
+    help: "config reloads by result (a failed reload keeps the last good config)",
+    labelNames: ["result"] as const,
+    registers: [registry],
+  });
+  const unexpected = new Counter({
+    name: "detour_ext_proc_unexpected_messages_total",
+    help: "messages of a phase detour does not process (Envoy's processing_mode should SKIP them)",
+    labelNames: ["phase"] as const,
+    registers: [registry],
+  });
+
+  const children = new Map<string, DecisionChildren>();
+  function childrenFor(service: string): DecisionChildren {
+    let found = children.get(service);
+    if (found === undefined) {
+      const created = {} as DecisionChildren;
+      for (const outcome of OUTCOMES) created[outcome] = decisions.labels({ service, outcome } satisfies LabelValues<"service" | "outcome">);
+      found = created;
+      children.set(service, found);
+    }
+    return found;
+  }
+
+  return {
+    registry,
+    recordDecision(decision, seconds) {
+      requests.inc();
+      latency.observe(seconds);
+      const outcomes = decision.outcomes;
+      if (outcomes.length === 0) return;
+      const counters = childrenFor(decision.service ?? UNKNOWN_SERVICE_LABEL);
+      for (const outcome of outcomes) counters[outcome].inc();
+    },
+    streamOpened: () => active.inc(),
+    streamClosed: () => active.dec(),
+    recordReload: (result) => reloads.inc({ result }),
+    recordUnexpectedMessage: (phase) => unexpected.inc({ phase }),
+  };
+}

@@ -1,0 +1,73 @@
+import { readFileSync } from "node:fs";
+import { pino, type Logger } from "pino";
+import { loadConfigFile, parseConfigText } from "../config/load-config.js";
+import { createExtProcServer, type ExtProcServer } from "./create-ext-proc-server.js";
+import { watchConfigFile } from "./watch-config-file.js";
+
+export interface RunningExtProc {
+  readonly server: ExtProcServer;
+  /** Re-reads the config file; a bad file is logged and the last good config stays. */
+  reloadFromFile(): boolean;
+  /** Stops watching and signal handling and shuts the server down gracefully. */
+  shutdown(): Promise<void>;
+}
+
+/**
+ * What `detour-ext-proc --config FILE` does: load and validate the file (throws DetourError on a
+ * bad one, so the binary can exit non-zero with the field named), start, reload on file change
+ * or SIGHUP, and shut down gracefully on SIGTERM / SIGINT.
+ */
+export async function runExtProcServer(configPath: string, options: { logger?: Logger; exitOnSignal?: boolean } = {}): Promise<RunningExtProc> {
+  const config = loadConfigFile(configPath);
+  const logger = options.logger ?? pino({ level: config.server.logLevel, base: { component: "detour-ext-proc" } });
+  const server = createExtProcServer(config, { logger });
+  await server.start();
+  let lastText = readFileSync(configPath, "utf8");
+
+  const reloadFromFile = (reason: string): boolean => {
+    let text: string;
+    try {
+      text = readFileSync(configPath, "utf8");
+    } catch (error) {
+      server.metrics.recordReload("failure");
+      logger.warn({ config: configPath, reason, err: error }, "config reload failed: cannot read the file; keeping the last good config");
+      return false;
+    }
+    if (text === lastText && reason === "file change") return true;
+    try {
+      const next = parseConfigText(text, configPath);
+      if (options.logger === undefined) logger.level = next.server.logLevel;
+      server.reload(next);
+      lastText = text;
+      return true;
+    } catch (error) {
+      server.metrics.recordReload("failure");
+      logger.warn({ config: configPath, reason, problem: error instanceof Error ? error.message : String(error) }, "config reload rejected; keeping the last good config");
+      return false;
+    }
+  };
+
+  const watcher = watchConfigFile(configPath, () => reloadFromFile("file change"));
+  const onHup = () => reloadFromFile("SIGHUP");
+  let stopping: Promise<void> | undefined;
+  const shutdown = (): Promise<void> => {
+    stopping ??= (async () => {
+      watcher.close();
+      process.off("SIGHUP", onHup);
+      process.off("SIGTERM", onTerm);
+      process.off("SIGINT", onTerm);
+      await server.stop();
+    })();
+    return stopping;
+  };
+  const onTerm = (signal: NodeJS.Signals) => {
+    logger.info({ signal }, "signal received");
+    void shutdown().then(() => {
+      if (options.exitOnSignal !== false) process.exit(0);
+    });
+  };
+  process.on("SIGHUP", onHup);
+  process.on("SIGTERM", onTerm);
+  process.on("SIGINT", onTerm);
+  return { server, reloadFromFile: () => reloadFromFile("manual"), shutdown };
+}

@@ -1,0 +1,301 @@
+/*
+ * The only file that touches the generated Envoy protobuf types (STYLE.md rule 17). Everything
+ * else sees plain stream messages in and pre-encoded response bytes out, so the decision logic
+ * never depends on protobuf-es and the constant answers are encoded once.
+ */
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import type { MethodDefinition } from "@grpc/grpc-js";
+import { HeaderMapSchema, HeaderValueOptionSchema, HeaderValueSchema } from "../gen/envoy/config/core/v3/base_pb.js";
+import {
+  CommonResponse_ResponseStatus,
+  CommonResponseSchema,
+  HeaderMutationSchema,
+  HeadersResponseSchema,
+  HttpBodySchema,
+  HttpHeadersSchema,
+  ImmediateResponseSchema,
+  ProcessingRequestSchema,
+  ProcessingResponseSchema,
+  TrailersResponseSchema,
+  BodyResponseSchema,
+  type HeaderMutation,
+  type ProcessingRequest,
+  type ProcessingResponse,
+} from "../gen/envoy/service/ext_proc/v3/external_processor_pb.js";
+import { HttpStatusSchema } from "../gen/envoy/type/v3/http_status_pb.js";
+import { AUTHORITY_HEADER } from "../constants.js";
+import type { HeaderPair, RouteDecision } from "../decision/route-decision.js";
+
+/** The gRPC path Envoy calls (envoy/service/ext_proc/v3/external_processor.proto). */
+export const PROCESS_PATH = "/envoy.service.ext_proc.v3.ExternalProcessor/Process";
+export const EXT_PROC_SERVICE_NAME = "envoy.service.ext_proc.v3.ExternalProcessor";
+
+/** Which ProcessingRequest oneof arrived; each needs exactly one matching response. */
+export type Phase =
+  | "request-headers"
+  | "response-headers"
+  | "request-body"
+  | "response-body"
+  | "request-trailers"
+  | "response-trailers"
+  | "unknown";
+
+/** A received ProcessingRequest, opaque outside this file. */
+export type IncomingMessage = { readonly __brand: "ProcessingRequest" };
+
+/** What the stream loop needs from one ProcessingRequest. */
+export interface StreamMessage {
+  readonly phase: Phase;
+  /** Observability mode: Envoy ignores responses, so none is sent. */
+  readonly observability: boolean;
+  readonly authority: string | undefined;
+  /** Only the headers named in `wanted`, one entry per field line. */
+  readonly headers: HeaderPair[];
+}
+
+const PHASES: Record<string, Phase> = {
+  requestHeaders: "request-headers",
+  responseHeaders: "response-headers",
+  requestBody: "request-body",
+  responseBody: "response-body",
+  requestTrailers: "request-trailers",
+  responseTrailers: "response-trailers",
+};
+
+const utf8 = new TextDecoder();
+const utf8Encoder = new TextEncoder();
+const NO_HEADERS: HeaderPair[] = [];
+
+/** Decodes bytes from the wire (runs inside grpc-js for every received message). */
+export function decodeRequest(bytes: Buffer): IncomingMessage {
+  return fromBinary(ProcessingRequestSchema, bytes) as unknown as IncomingMessage;
+}
+
+/**
+ * Envoy sends header values in `raw_value` only (envoyproxy/envoy#35388); `value` is read as a
+ * fallback for other clients. Only names in `wanted` (lower-case) are decoded.
+ */
+export function readMessage(incoming: IncomingMessage, wanted: ReadonlySet<string>): StreamMessage {
+  const message = incoming as unknown as ProcessingRequest;
+  const phase = message.request.case === undefined ? "unknown" : (PHASES[message.request.case] ?? "unknown");
+  if (message.request.case !== "requestHeaders") {
+    return { phase, observability: message.observabilityMode, authority: undefined, headers: NO_HEADERS };
+  }
+  let authority: string | undefined;
+  let headers: HeaderPair[] = NO_HEADERS;
+  for (const header of message.request.value.headers?.headers ?? []) {
+    const key = header.key;
+    if (key === AUTHORITY_HEADER) {
+      authority = header.rawValue.length !== 0 ? utf8.decode(header.rawValue) : header.value;
+    } else if (wanted.has(key)) {
+      const value = header.rawValue.length !== 0 ? utf8.decode(header.rawValue) : header.value;
+      if (headers === NO_HEADERS) headers = [];
+      headers.push([key, value]);
+    }
+  }
+  return { phase, observability: message.observabilityMode, authority, headers };
+}
+
+function frame(response: ProcessingResponse): Buffer {
+  const bytes = toBinary(ProcessingResponseSchema, response);
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+function emptyHeadersResponse() {
+  return create(HeadersResponseSchema, { response: create(CommonResponseSchema, {}) });
+}
+
+/** "Continue unchanged" for each phase, encoded once (the hot path's most common answer). */
+const CONTINUE: Record<Exclude<Phase, "unknown">, Buffer> = {
+  "request-headers": frame(create(ProcessingResponseSchema, { response: { case: "requestHeaders", value: emptyHeadersResponse() } })),
+  "response-headers": frame(create(ProcessingResponseSchema, { response: { case: "responseHeaders", value: emptyHeadersResponse() } })),
+  "request-body": frame(create(ProcessingResponseSchema, { response: { case: "requestBody", value: create(BodyResponseSchema, { response: create(CommonResponseSchema, {}) }) } })),
+  "response-body": frame(create(ProcessingResponseSchema, { response: { case: "responseBody", value: create(BodyResponseSchema, { response: create(CommonResponseSchema, {}) }) } })),
+  "request-trailers": frame(create(ProcessingResponseSchema, { response: { case: "requestTrailers", value: create(TrailersResponseSchema, {}) } })),
+  "response-trailers": frame(create(ProcessingResponseSchema, { response: { case: "responseTrailers", value: create(TrailersResponseSchema, {}) } })),
+};
+
+/** The encoded "continue unchanged" answer matching `phase`; undefined for an unknown message. */
+export function continueResponse(phase: Phase): Buffer | undefined {
+  return phase === "unknown" ? undefined : CONTINUE[phase];
+}
+
+/**
+ * Header values go in `raw_value` only, never `value` (Envoy rejects both set with a 500, and
+ * ignores `value` since envoyproxy/envoy#35388); `append: false` means overwrite, because ext_proc
+ * ignores `append_action` (envoyproxy/envoy#36982).
+ */
+function mutation(set: readonly HeaderPair[], remove: readonly string[]): HeaderMutation {
+  return create(HeaderMutationSchema, {
+    setHeaders: set.map(([key, value]) =>
+      create(HeaderValueOptionSchema, { header: create(HeaderValueSchema, { key, rawValue: utf8Encoder.encode(value) }), append: false }),
+    ),
+    removeHeaders: [...remove],
+  });
+}
+
+/**
+ * Answers that only set x-detour-route (the request already carried canonical carriers), by
+ * version. Versions come from the config, so this stays small; the bound guards reload churn.
+ */
+const routeOnly = new Map<string, Buffer>();
+const ROUTE_ONLY_CACHE_LIMIT = 1024;
+
+function headersResponse(decision: RouteDecision): Buffer {
+  // clear_route_cache is ignored by Envoy unless the same response carries a header mutation
+  // (envoyproxy/envoy#16098); decide() only sets it together with one.
+  return frame(
+    create(ProcessingResponseSchema, {
+      response: {
+        case: "requestHeaders",
+        value: create(HeadersResponseSchema, {
+          response: create(CommonResponseSchema, {
+            status: CommonResponse_ResponseStatus.CONTINUE,
+            headerMutation: mutation(decision.setHeaders, decision.removeHeaders),
+            clearRouteCache: decision.clearRouteCache,
+          }),
+        }),
+      },
+    }),
+  );
+}
+
+/** Encodes the answer to a request_headers message. */
+export function encodeDecision(decision: RouteDecision): Buffer {
+  const reject = decision.reject;
+  if (reject !== undefined) {
+    return frame(
+      create(ProcessingResponseSchema, {
+        response: {
+          case: "immediateResponse",
+          value: create(ImmediateResponseSchema, {
+            status: create(HttpStatusSchema, { code: reject.status }),
+            headers: mutation([["content-type", "text/plain; charset=utf-8"]], []),
+            body: utf8Encoder.encode(reject.body),
+            details: "detour_unknown_version_rejected",
+          }),
+        },
+      }),
+    );
+  }
+  const set = decision.setHeaders;
+  if (set.length === 0 && decision.removeHeaders.length === 0) return CONTINUE["request-headers"];
+  const route = decision.route;
+  if (route !== undefined && set.length === 1 && decision.removeHeaders.length === 0 && decision.clearRouteCache) {
+    let cached = routeOnly.get(route);
+    if (cached === undefined) {
+      cached = headersResponse(decision);
+      if (routeOnly.size >= ROUTE_ONLY_CACHE_LIMIT) routeOnly.clear();
+      routeOnly.set(route, cached);
+    }
+    return cached;
+  }
+  return headersResponse(decision);
+}
+
+const passBuffer = (bytes: Buffer): Buffer => bytes;
+
+/** Server side of the Process method: requests decoded lazily by readMessage, responses pre-encoded. */
+export const processMethod: MethodDefinition<unknown, unknown> = {
+  path: PROCESS_PATH,
+  requestStream: true,
+  responseStream: true,
+  originalName: "process",
+  requestSerialize: passBuffer as (value: unknown) => Buffer,
+  requestDeserialize: decodeRequest,
+  responseSerialize: passBuffer as (value: unknown) => Buffer,
+  responseDeserialize: passBuffer,
+};
+
+/* ---- client side, for tests and tools that speak to the server without Envoy ---- */
+
+/** A request_headers message as a test client writes it. */
+export interface RequestHeadersInput {
+  readonly headers: readonly HeaderPair[];
+  readonly observability?: boolean;
+}
+
+/** A decoded ProcessingResponse, flattened for assertions. */
+export interface ResponseView {
+  readonly phase: string | undefined;
+  readonly setHeaders: Record<string, string>;
+  /** The `append` flag of every set header (must be false: overwrite). */
+  readonly appendFlags: (boolean | undefined)[];
+  /** True when any set header used `value` instead of `raw_value`. */
+  readonly usesValueField: boolean;
+  readonly removeHeaders: string[];
+  readonly clearRouteCache: boolean;
+  readonly immediate: { status: number; body: string; headers: Record<string, string> } | undefined;
+}
+
+export function encodeRequestHeaders(input: RequestHeadersInput): Buffer {
+  const bytes = toBinary(
+    ProcessingRequestSchema,
+    create(ProcessingRequestSchema, {
+      observabilityMode: input.observability ?? false,
+      request: {
+        case: "requestHeaders",
+        value: create(HttpHeadersSchema, {
+          headers: create(HeaderMapSchema, {
+            headers: input.headers.map(([key, value]) => create(HeaderValueSchema, { key, rawValue: utf8Encoder.encode(value) })),
+          }),
+          endOfStream: true,
+        }),
+      },
+    }),
+  );
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/** A request of another phase (to check the server still answers exactly once). */
+export function encodeOtherPhase(phase: "response-headers" | "request-body"): Buffer {
+  const message =
+    phase === "response-headers"
+      ? create(ProcessingRequestSchema, { request: { case: "responseHeaders", value: create(HttpHeadersSchema, {}) } })
+      : create(ProcessingRequestSchema, { request: { case: "requestBody", value: create(HttpBodySchema, {}) } });
+  const bytes = toBinary(ProcessingRequestSchema, message);
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+function viewMutation(mutationMessage: HeaderMutation | undefined, into: Record<string, string>, flags: (boolean | undefined)[]): boolean {
+  let usesValue = false;
+  for (const option of mutationMessage?.setHeaders ?? []) {
+    const header = option.header;
+    if (header === undefined) continue;
+    if (header.value.length !== 0) usesValue = true;
+    into[header.key] = utf8.decode(header.rawValue);
+    flags.push(option.append);
+  }
+  return usesValue;
+}
+
+export function decodeResponseView(bytes: Uint8Array): ResponseView {
+  const message = fromBinary(ProcessingResponseSchema, bytes);
+  const setHeaders: Record<string, string> = {};
+  const appendFlags: (boolean | undefined)[] = [];
+  const response = message.response;
+  if (response.case === "immediateResponse") {
+    const headers: Record<string, string> = {};
+    viewMutation(response.value.headers, headers, []);
+    return {
+      phase: "immediate-response",
+      setHeaders,
+      appendFlags,
+      usesValueField: false,
+      removeHeaders: [],
+      clearRouteCache: false,
+      immediate: { status: response.value.status?.code ?? 0, body: utf8.decode(response.value.body), headers },
+    };
+  }
+  const common = response.case === "requestHeaders" || response.case === "responseHeaders" ? response.value.response : undefined;
+  const usesValueField = viewMutation(common?.headerMutation, setHeaders, appendFlags);
+  return {
+    phase: response.case === undefined ? undefined : (PHASES[response.case] ?? response.case),
+    setHeaders,
+    appendFlags,
+    usesValueField,
+    removeHeaders: [...(common?.headerMutation?.removeHeaders ?? [])],
+    clearRouteCache: common?.clearRouteCache ?? false,
+    immediate: undefined,
+  };
+}

@@ -16,6 +16,12 @@ export interface StartEnvoyOptions {
   readyTimeoutMs?: number;
   /** Called with each chunk Envoy writes to stderr (its log). */
   onLog?: (chunk: string) => void;
+  /**
+   * Run Envoy in its own process group, so a terminal's Ctrl-C reaches only the parent, which
+   * then stops Envoy itself (`detour demo` stops its children in order and must not mistake
+   * Envoy's exit on that SIGINT for a crash).
+   */
+  detached?: boolean;
 }
 
 export interface EnvoyProcess {
@@ -53,7 +59,7 @@ export async function startEnvoy(options: StartEnvoyOptions): Promise<EnvoyProce
     "--log-level", options.logLevel ?? "warning",
     "--disable-hot-restart",
   ];
-  const child = spawn(options.envoyBin, args, { stdio: ["ignore", "ignore", "pipe"] });
+  const child = spawn(options.envoyBin, args, { stdio: ["ignore", "ignore", "pipe"], detached: options.detached ?? false });
   let logText = "";
   child.stderr?.setEncoding("utf8").on("data", (chunk: string) => {
     logText = (logText + chunk).slice(-20_000);

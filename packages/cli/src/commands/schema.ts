@@ -1,0 +1,40 @@
+import { writeFileSync } from "node:fs";
+import { resolve } from "node:path";
+import type { Command } from "commander";
+import { detourConfigJsonSchema } from "@detour/ext-proc";
+import type { RegisterCommand } from "../cli-program.js";
+import { EXIT_OK } from "../exit-codes.js";
+
+const HELP = `
+The schema is generated from the same zod schema the ext_proc server validates with, so an
+editor that knows it flags exactly what the server would reject. The repository keeps a copy
+at docs/detour.schema.json; with the YAML language server, start detour.yaml with:
+  # yaml-language-server: $schema=./docs/detour.schema.json
+
+Examples:
+  $ detour schema > detour.schema.json
+  $ detour schema --out docs/detour.schema.json`;
+
+/** The JSON Schema text of detour.yaml, as written to docs/detour.schema.json. */
+export function detourSchemaText(): string {
+  const schema = {
+    title: "detour.yaml",
+    description: "detour topology: services, versions, baselines, workloads, aliases, limits, server and edge settings.",
+    ...detourConfigJsonSchema(),
+  };
+  return `${JSON.stringify(schema, null, 2)}\n`;
+}
+
+export const registerSchemaCommand: RegisterCommand = (program: Command, io, done) => {
+  program
+    .command("schema")
+    .description("print the JSON Schema of detour.yaml (for editors)")
+    .option("-o, --out <file>", "write to this file instead of stdout")
+    .addHelpText("after", HELP)
+    .action((options: { out?: string }) => {
+      const text = detourSchemaText();
+      if (options.out === undefined) io.stdout.write(text);
+      else writeFileSync(resolve(io.cwd, options.out), text);
+      done(EXIT_OK);
+    });
+};

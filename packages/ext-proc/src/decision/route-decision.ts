@@ -101,10 +101,16 @@ function rejectAnswer(routes: ServiceRoutes, version: string): RejectAnswer {
   };
 }
 
-function joinedValues(headers: readonly HeaderPair[], name: string): string | undefined {
-  let joined: string | undefined;
-  for (const [key, value] of headers) if (key === name) joined = joined === undefined ? value : `${joined},${value}`;
-  return joined;
+/** A header's lines joined with "," and how many lines there were (0 = absent). */
+function joinedValues(headers: readonly HeaderPair[], name: string): { value: string | undefined; lines: number } {
+  let value: string | undefined;
+  let lines = 0;
+  for (const [key, line] of headers) {
+    if (key !== name) continue;
+    value = value === undefined ? line : `${value},${line}`;
+    lines++;
+  }
+  return { value, lines };
 }
 
 /**
@@ -115,12 +121,13 @@ function normalize(headers: readonly HeaderPair[], read: CarrierReadResult, set:
   const canonical = set.toString();
   const detour = joinedValues(headers, DETOUR_HEADER);
   if (set.isEmpty) {
-    if (detour !== undefined) out.remove.push(DETOUR_HEADER);
-  } else if (detour !== canonical) {
+    if (detour.lines !== 0) out.remove.push(DETOUR_HEADER);
+  } else if (detour.value !== canonical || detour.lines > 1) {
+    // Repeated lines are one list (RFC 9110 §5.3), but the next hop gets one canonical line.
     out.set.push([DETOUR_HEADER, canonical]);
   }
 
-  const baggage = joinedValues(headers, BAGGAGE_HEADER);
+  const { value: baggage, lines: baggageLines } = joinedValues(headers, BAGGAGE_HEADER);
   let nextBaggage = baggage === undefined && set.isEmpty ? undefined : baggageWithOverride(baggage, set);
   for (const carrier of read.conflicts) {
     const spec = table.aliasByCarrier.get(carrier);
@@ -135,7 +142,7 @@ function normalize(headers: readonly HeaderPair[], read: CarrierReadResult, set:
       out.set.push([spec.header, value]);
     }
   }
-  if (nextBaggage !== baggage) {
+  if (nextBaggage !== baggage || (baggageLines > 1 && !set.isEmpty)) {
     if (nextBaggage === undefined) out.remove.push(BAGGAGE_HEADER);
     else out.set.push([BAGGAGE_HEADER, nextBaggage]);
   }

@@ -1,0 +1,36 @@
+import { z } from "zod";
+import { DetourError } from "@detour/core";
+import type { DetourConfig } from "@detour/ext-proc";
+
+/**
+ * The `edge:` section of detour.yaml as the generators read it: where the front door listens
+ * and which service it serves. The server's schema keeps `edge` open (loose) for edge trust
+ * settings (issue 7); keys this schema does not know pass through untouched.
+ */
+export const edgeSettingsSchema = z.looseObject({
+  listen: z
+    .string()
+    .regex(/^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, "must be host:port, e.g. 127.0.0.1:10000")
+    .default("127.0.0.1:10000")
+    .describe("address of the edge listener (the front door)"),
+  service: z.string().min(1).describe("the service the edge forwards every request to, e.g. frontend"),
+});
+
+export type EdgeSettings = z.output<typeof edgeSettingsSchema>;
+
+/** The edge settings of a topology, or undefined when it has no `edge:` section. */
+export function edgeSettingsFromTopology(config: DetourConfig): EdgeSettings | undefined {
+  if (config.edge === undefined) return undefined;
+  const result = edgeSettingsSchema.safeParse(config.edge);
+  if (!result.success) {
+    const issue = result.error.issues[0]!;
+    throw new DetourError("topology-invalid", `edge.${issue.path.join(".")}: ${issue.message}`);
+  }
+  if (!Object.hasOwn(config.services, result.data.service)) {
+    throw new DetourError(
+      "topology-invalid",
+      `edge.service: '${result.data.service}' is not a service of the topology (services: ${Object.keys(config.services).join(", ")}): name one of them`,
+    );
+  }
+  return result.data;
+}

@@ -1,0 +1,45 @@
+/*
+ * Names the generated Envoy config uses, in one place: tests, the CLI and the docs refer to
+ * listeners, clusters and stats by these.
+ */
+
+/** The HTTP filter name; per-route config (`typed_per_filter_config`) is keyed by it. */
+export const EXT_PROC_FILTER_NAME = "envoy.filters.http.ext_proc";
+
+/** Cluster of the detour ext_proc server. */
+export const EXT_PROC_CLUSTER = "detour_ext_proc";
+
+/**
+ * Graceful half-close of ext_proc streams instead of RST_STREAM (opt-in since Envoy 1.34,
+ * envoyproxy/envoy#38661). Without it every request costs a stream reset, and Node's HTTP/2
+ * server (nghttp2's rapid-reset limiter: burst 1000, then 33/s) answers a busy sidecar with GOAWAY.
+ */
+export const GRACEFUL_CLOSE_RUNTIME_KEY = "envoy.reloadable_features.ext_proc_graceful_grpc_close";
+
+/** Envoy's default per-message timeout is 200 ms, too short for a cold gRPC connection (envoyproxy/envoy#34856). */
+export const DEFAULT_MESSAGE_TIMEOUT_MS = 1_000;
+
+/**
+ * Streams per ext_proc HTTP/2 connection before Envoy opens a fresh one. Kept well under
+ * nghttp2's reset burst (1000) so that even without graceful close a connection is recycled
+ * before the server's rapid-reset limiter can trip.
+ */
+export const EXT_PROC_MAX_REQUESTS_PER_CONNECTION = 500;
+
+/** `outbound:cart/pr-7`: the sidecar listener of one workload. */
+export function outboundListenerName(workload: string): string {
+  return `outbound:${workload}`;
+}
+
+/** `pricing@v2`: the cluster of one version of a service. */
+export function versionClusterName(service: string, version: string): string {
+  return `${service}@${version}`;
+}
+
+/**
+ * `outbound_cart_pr-7`: the HCM stat prefix of a workload's listener (so ext_proc stats are
+ * `http.outbound_cart_pr-7.ext_proc.streams_started`). Dots would split the stat name.
+ */
+export function outboundStatPrefix(workload: string): string {
+  return `outbound_${workload.replace(/[^A-Za-z0-9_-]/g, "_")}`;
+}

@@ -1,0 +1,83 @@
+import { BAGGAGE_HEADER, BAGGAGE_MEMBER, DETOUR_HEADER, ROUTE_HEADER } from "@detour/core";
+import type { DetourConfig } from "@detour/ext-proc";
+import { EXT_PROC_FILTER_NAME, versionClusterName } from "./envoy-names.js";
+
+type Json = Record<string, unknown>;
+
+const DISABLE_EXT_PROC: Json = {
+  [EXT_PROC_FILTER_NAME]: {
+    "@type": "type.googleapis.com/envoy.extensions.filters.http.ext_proc.v3.ExtProcPerRoute",
+    disabled: true,
+  },
+};
+
+/**
+ * Header matchers that spot a request carrying any override carrier. Only these requests (and
+ * all requests of a workload that injects) pay for an ext_proc round trip: the skip path.
+ * `contains "detour="` may also match a longer baggage key; that only costs a call.
+ */
+export function carrierMatchers(config: DetourConfig): Json[] {
+  const matchers: Json[] = [
+    { name: DETOUR_HEADER, present_match: true },
+    { name: BAGGAGE_HEADER, string_match: { contains: `${BAGGAGE_MEMBER}=` } },
+  ];
+  for (const alias of config.aliases) {
+    if ("baggage" in alias) matchers.push({ name: BAGGAGE_HEADER, string_match: { contains: `${alias.baggage}=` } });
+    else matchers.push({ name: alias.header.toLowerCase(), present_match: true });
+  }
+  return matchers;
+}
+
+/**
+ * Names under which Envoy picks a service's virtual host. The HCM strips any port first;
+ * `pricing.*` covers `pricing.<namespace>.svc.cluster.local` and other qualified forms (the
+ * ext_proc server resolves those through routing.clusterDomains; a name it cannot resolve is
+ * simply served by the baseline, as here).
+ */
+export function serviceDomains(service: string, hosts: readonly string[]): string[] {
+  return [service, `${service}.*`, ...hosts.map((host) => host.toLowerCase())];
+}
+
+/**
+ * One virtual host per service. Route order matters:
+ * 1. one route per version (baseline included) matching `x-detour-route` exactly: taken after
+ *    ext_proc set the header and cleared the route cache;
+ * 2. (skip path) one route per carrier matcher to the baseline with ext_proc enabled;
+ * 3. the default route to the baseline, ext_proc disabled there unless the workload injects.
+ */
+export function serviceVirtualHosts(config: DetourConfig, injects: boolean): Json[] {
+  const hosts: Json[] = [];
+  for (const [service, spec] of Object.entries(config.services)) {
+    const baseline = versionClusterName(service, spec.baseline);
+    const routes: Json[] = Object.keys(spec.versions).map((version) => ({
+      name: `${service}:${version}`,
+      match: { prefix: "/", headers: [{ name: ROUTE_HEADER, string_match: { exact: version } }] },
+      route: { cluster: versionClusterName(service, version) },
+    }));
+    if (!injects) {
+      carrierMatchers(config).forEach((matcher, index) => {
+        routes.push({ name: `${service}:carrier-${index}`, match: { prefix: "/", headers: [matcher] }, route: { cluster: baseline } });
+      });
+    }
+    routes.push({
+      name: `${service}:default`,
+      match: { prefix: "/" },
+      route: { cluster: baseline },
+      ...(injects ? {} : { typed_per_filter_config: DISABLE_EXT_PROC }),
+    });
+    hosts.push({ name: service, domains: serviceDomains(service, spec.hosts), routes });
+  }
+  hosts.push({
+    name: "unknown-service",
+    domains: ["*"],
+    routes: [
+      {
+        name: "unknown-service",
+        match: { prefix: "/" },
+        direct_response: { status: 404, body: { inline_string: "detour sidecar: no service in the topology answers to this host\n" } },
+        typed_per_filter_config: DISABLE_EXT_PROC,
+      },
+    ],
+  });
+  return hosts;
+}

@@ -1,6 +1,6 @@
 import { BAGGAGE_MEMBER } from "./headers.js";
 import { BAGGAGE_MAX_BYTES, BAGGAGE_MAX_MEMBERS } from "./limits.js";
-import type { OverrideSet } from "./override-set.js";
+import { encodedOverrideText, type OverrideSet } from "./override-set.js";
 
 /*
  * W3C Baggage (HTTP_HEADER_FORMAT.md) handling limited to what detour needs: find our members,
@@ -100,39 +100,80 @@ function markBeyond(baggage: string, from: number, keys: readonly string[], foun
   }
 }
 
-function isHex(code: number): boolean {
-  return (code >= 0x30 && code <= 0x39) || (code >= 0x41 && code <= 0x46) || (code >= 0x61 && code <= 0x66);
-}
-
 /**
  * Percent-decodes a baggage value (RFC 3986 §2.1, UTF-8). Returns undefined when a `%` is not
  * followed by two hex digits. Invalid UTF-8 decodes to U+FFFD as W3C requires; `+` stays `+`.
  */
 export function decodeBaggageValue(raw: string): string | undefined {
+  return decodeBaggageValueDetailed(raw)?.value;
+}
+
+export interface DecodedBaggageValue {
+  readonly value: string;
+  /**
+   * True when `raw` is exactly what encodeBaggageValue would write for `value` provided `value`
+   * is a canonical override text (its only escapes are %3D and %2C, and no literal `=`): the
+   * writer can then reuse `raw` instead of encoding again.
+   */
+  readonly standard: boolean;
+}
+
+function hexValue(code: number): number {
+  if (code >= 0x30 && code <= 0x39) return code - 0x30;
+  if (code >= 0x41 && code <= 0x46) return code - 0x37;
+  if (code >= 0x61 && code <= 0x66) return code - 0x57;
+  return -1;
+}
+
+/** decodeBaggageValue plus whether the encoding was the standard one (see DecodedBaggageValue). */
+export function decodeBaggageValueDetailed(raw: string): DecodedBaggageValue | undefined {
   let percent = raw.indexOf("%");
-  if (percent === -1) return raw;
+  if (percent === -1) return { value: raw, standard: !raw.includes("=") };
+  // ASCII escapes (all an override can contain) are decoded here without decodeURIComponent,
+  // which is several times slower for short values; multi-byte UTF-8 goes the slow way.
+  let value = "";
+  let last = 0;
+  let standard = true;
   while (percent !== -1) {
-    if (percent + 2 >= raw.length || !isHex(raw.charCodeAt(percent + 1)) || !isHex(raw.charCodeAt(percent + 2))) {
+    const high = percent + 2 < raw.length ? hexValue(raw.charCodeAt(percent + 1)) : -1;
+    const low = high === -1 ? -1 : hexValue(raw.charCodeAt(percent + 2));
+    if (low === -1) return undefined;
+    const byte = high * 16 + low;
+    if (byte >= 0x80) return decodeMultiByte(raw);
+    const escape = raw.charCodeAt(percent + 1) * 256 + raw.charCodeAt(percent + 2);
+    if (escape !== 0x3344 /* "3D" */ && escape !== 0x3243 /* "2C" */) standard = false;
+    value += raw.slice(last, percent) + String.fromCharCode(byte);
+    last = percent + 3;
+    percent = raw.indexOf("%", last);
+  }
+  value += raw.slice(last);
+  if (standard && raw.includes("=")) standard = false;
+  return { value, standard };
+}
+
+function decodeMultiByte(raw: string): DecodedBaggageValue | undefined {
+  for (let percent = raw.indexOf("%"); percent !== -1; percent = raw.indexOf("%", percent + 3)) {
+    if (percent + 2 >= raw.length || hexValue(raw.charCodeAt(percent + 1)) === -1 || hexValue(raw.charCodeAt(percent + 2)) === -1) {
       return undefined;
     }
-    percent = raw.indexOf("%", percent + 3);
   }
   try {
-    return decodeURIComponent(raw);
+    return { value: decodeURIComponent(raw), standard: false };
   } catch {
-    return decodeLossy(raw);
+    return { value: decodeLossy(raw), standard: false };
   }
 }
 
 function decodeLossy(raw: string): string {
   const bytes: number[] = [];
+  const encoder = new TextEncoder();
   for (let i = 0; i < raw.length; i++) {
     const c = raw.charCodeAt(i);
     if (c === PERCENT) {
-      bytes.push(Number.parseInt(raw.slice(i + 1, i + 3), 16));
+      bytes.push(hexValue(raw.charCodeAt(i + 1)) * 16 + hexValue(raw.charCodeAt(i + 2)));
       i += 2;
     } else if (c < 0x80) bytes.push(c);
-    else for (const b of new TextEncoder().encode(raw[i])) bytes.push(b);
+    else for (const b of encoder.encode(raw[i])) bytes.push(b);
   }
   return new TextDecoder("utf-8", { fatal: false }).decode(new Uint8Array(bytes));
 }
@@ -198,7 +239,7 @@ function hasContent(text: string): boolean {
 
 /** The `detour` list-member for a set: `detour=<percent-encoded canonical value>`. */
 export function baggageMemberFor(set: OverrideSet): string {
-  return `${BAGGAGE_MEMBER}=${encodeBaggageValue(set.toString())}`;
+  return `${BAGGAGE_MEMBER}=${encodedOverrideText(set, encodeBaggageValue)}`;
 }
 
 /**
@@ -208,10 +249,20 @@ export function baggageMemberFor(set: OverrideSet): string {
  * removes our member and keeps the rest.
  */
 export function baggageWithOverride(baggage: string | undefined, set: OverrideSet): string | undefined {
+  if (set.isEmpty) return removeBaggageMembers(baggage, OWN_KEYS);
+  const encoded = encodedOverrideText(set, encodeBaggageValue);
+  // The common hop-to-hop case: the header already starts with exactly our member (we put it
+  // there upstream) and holds no other `detour`: nothing to rebuild. Checked without building
+  // the member string.
+  if (baggage !== undefined && baggage.startsWith(MEMBER_PREFIX) && baggage.startsWith(encoded, MEMBER_PREFIX.length)) {
+    const end = MEMBER_PREFIX.length + encoded.length;
+    if (baggage.length === end) return baggage;
+    if (baggage.charCodeAt(end) === 0x2c /* , */ && !baggage.includes(BAGGAGE_MEMBER, end)) return baggage;
+  }
+  const member = MEMBER_PREFIX + encoded;
   const rest = removeBaggageMembers(baggage, OWN_KEYS);
-  if (set.isEmpty) return rest;
-  const member = baggageMemberFor(set);
   return rest === undefined ? member : `${member},${rest}`;
 }
 
+const MEMBER_PREFIX = `${BAGGAGE_MEMBER}=`;
 const OWN_KEYS: readonly string[] = [BAGGAGE_MEMBER];

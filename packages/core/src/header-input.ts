@@ -35,7 +35,7 @@ export function nameEquals(name: string, lowerName: string): boolean {
 }
 
 export function isHeadersLike(input: unknown): input is HeadersLike {
-  if (typeof input !== "object" || input === null || input instanceof Map) return false;
+  if (typeof input !== "object" || input === null || isPlainRecord(input) || input instanceof Map) return false;
   const candidate = input as Partial<HeadersLike>;
   return typeof candidate.get === "function" && typeof candidate.has === "function" && typeof candidate.set === "function";
 }
@@ -56,6 +56,10 @@ function append(previous: string | undefined, value: string): string {
 export function readHeaderValues(input: HeaderInput, lowerNames: readonly string[]): (string | undefined)[] {
   const values: (string | undefined)[] = new Array<string | undefined>(lowerNames.length).fill(undefined);
   if (typeof input !== "object" || input === null) return values;
+  if (isPlainRecord(input)) {
+    readRecord(input as Readonly<Record<string, unknown>>, lowerNames, values);
+    return values;
+  }
   if (isHeadersLike(input)) {
     for (let i = 0; i < lowerNames.length; i++) {
       const value = input.get(lowerNames[i] as string);
@@ -63,10 +67,11 @@ export function readHeaderValues(input: HeaderInput, lowerNames: readonly string
     }
     return values;
   }
-  if (input instanceof Map || (isIterable(input) && !isPlainRecord(input))) {
-    for (const pair of input as Iterable<readonly [unknown, unknown]>) {
-      const name = pair[0];
-      const value = pair[1];
+  if (isIterable(input)) {
+    for (const pair of input as Iterable<unknown>) {
+      if (!Array.isArray(pair)) continue;
+      const name: unknown = pair[0];
+      const value: unknown = pair[1];
       if (typeof name !== "string") continue;
       for (let i = 0; i < lowerNames.length; i++) {
         if (nameEquals(name, lowerNames[i] as string)) {
@@ -78,7 +83,11 @@ export function readHeaderValues(input: HeaderInput, lowerNames: readonly string
     }
     return values;
   }
-  const record = input as Readonly<Record<string, unknown>>;
+  readRecord(input as Readonly<Record<string, unknown>>, lowerNames, values);
+  return values;
+}
+
+function readRecord(record: Readonly<Record<string, unknown>>, lowerNames: readonly string[], values: (string | undefined)[]): void {
   for (const name in record) {
     for (let i = 0; i < lowerNames.length; i++) {
       if (nameEquals(name, lowerNames[i] as string)) {
@@ -96,7 +105,6 @@ export function readHeaderValues(input: HeaderInput, lowerNames: readonly string
       }
     }
   }
-  return values;
 }
 
 function lineText(value: unknown): string | undefined {
@@ -105,7 +113,7 @@ function lineText(value: unknown): string | undefined {
   return undefined;
 }
 
-/** A plain object (not an array or class instance) is a header record even if it happens to be iterable. */
+/** Plain objects (Node's IncomingHttpHeaders included) are records; checked first, as the common case. */
 function isPlainRecord(input: object): boolean {
   const proto: unknown = Object.getPrototypeOf(input);
   return proto === Object.prototype || proto === null;

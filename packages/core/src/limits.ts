@@ -40,7 +40,11 @@ export const BAGGAGE_MAX_BYTES = 8192;
  * so it throws (at startup, where limits are configured) rather than silently disabling a limit.
  */
 export function resolveLimits(limits: Partial<OverrideLimits> | undefined): OverrideLimits {
-  if (limits === undefined) return DEFAULT_LIMITS;
+  if (limits === undefined || limits === DEFAULT_LIMITS) return DEFAULT_LIMITS;
+  // The same options object (from configuration) resolves to the same limits object, which keys
+  // the parse cache (override-cache.ts).
+  const known = resolved.get(limits);
+  if (known !== undefined) return known;
   const maxEntries = limits.maxEntries ?? DEFAULT_LIMITS.maxEntries;
   const maxValueBytes = limits.maxValueBytes ?? DEFAULT_LIMITS.maxValueBytes;
   if (!Number.isSafeInteger(maxEntries) || maxEntries < 1) {
@@ -49,8 +53,12 @@ export function resolveLimits(limits: Partial<OverrideLimits> | undefined): Over
   if (!Number.isSafeInteger(maxValueBytes) || maxValueBytes < 1) {
     throw new DetourError("invalid-limits", `limits.maxValueBytes must be a positive integer, got ${String(maxValueBytes)}`);
   }
-  if (maxEntries === DEFAULT_LIMITS.maxEntries && maxValueBytes === DEFAULT_LIMITS.maxValueBytes) {
-    return DEFAULT_LIMITS;
-  }
-  return { maxEntries, maxValueBytes };
+  const result =
+    maxEntries === DEFAULT_LIMITS.maxEntries && maxValueBytes === DEFAULT_LIMITS.maxValueBytes
+      ? DEFAULT_LIMITS
+      : Object.freeze({ maxEntries, maxValueBytes });
+  resolved.set(limits, result);
+  return result;
 }
+
+const resolved = new WeakMap<Partial<OverrideLimits>, OverrideLimits>();

@@ -5,12 +5,14 @@ import { MAX_SERVICE_LENGTH, MAX_VERSION_LENGTH } from "./limits.js";
  * regular expressions: one pass, no backtracking, no substring allocation for rejected input.
  */
 
-const ALNUM_LOWER = 1; // a-z 0-9: may start/end a service label
-const ALNUM_UPPER = 2; // A-Z: allowed in a service, lower-cased on parse
-const HYPHEN = 4; // '-': inside a service label or a version
-const VERSION_PUNCT = 8; // '.' '_': inside a version only
+/** Character classes as bits, so a scan can OR them together and test the union once. */
+export const ALNUM_LOWER = 1; // a-z 0-9: may start/end a service label
+export const ALNUM_UPPER = 2; // A-Z: allowed in a service, lower-cased on parse
+export const HYPHEN = 4; // '-': inside a service label or a version
+export const VERSION_PUNCT = 8; // '.' '_': inside a version only
+export const OTHER = 16; // anything else (OWS, '*', separators, non-ASCII)
 
-const CLASS = new Uint8Array(128);
+const CLASS = new Uint8Array(128).fill(OTHER);
 for (let c = 0x30; c <= 0x39; c++) CLASS[c] = ALNUM_LOWER;
 for (let c = 0x61; c <= 0x7a; c++) CLASS[c] = ALNUM_LOWER;
 for (let c = 0x41; c <= 0x5a; c++) CLASS[c] = ALNUM_UPPER;
@@ -18,8 +20,9 @@ CLASS[0x2d] = HYPHEN;
 CLASS[0x2e] = VERSION_PUNCT;
 CLASS[0x5f] = VERSION_PUNCT;
 
-function classOf(code: number): number {
-  return code < 128 ? (CLASS[code] ?? 0) : 0;
+/** The class bit of one UTF-16 code unit. */
+export function charClass(code: number): number {
+  return code < 128 ? (CLASS[code] as number) : OTHER;
 }
 
 /** Result of checking a service name inside a larger string (plain numbers: no enum object on the hot path). */
@@ -39,12 +42,12 @@ export function checkService(text: string, start: number, end: number): ServiceC
   if (length === 1 && text.charCodeAt(start) === 0x2a /* * */) return ServiceCheck.Wildcard;
   if (length < 1 || length > MAX_SERVICE_LENGTH) return ServiceCheck.Invalid;
   const alnum = ALNUM_LOWER | ALNUM_UPPER;
-  if ((classOf(text.charCodeAt(start)) & alnum) === 0) return ServiceCheck.Invalid;
-  if ((classOf(text.charCodeAt(end - 1)) & alnum) === 0) return ServiceCheck.Invalid;
+  if ((charClass(text.charCodeAt(start)) & alnum) === 0) return ServiceCheck.Invalid;
+  if ((charClass(text.charCodeAt(end - 1)) & alnum) === 0) return ServiceCheck.Invalid;
   let seen = 0;
   for (let i = start; i < end; i++) {
-    const k = classOf(text.charCodeAt(i));
-    if ((k & (alnum | HYPHEN)) === 0) return ServiceCheck.Invalid;
+    const k = charClass(text.charCodeAt(i));
+    if ((k & (VERSION_PUNCT | OTHER)) !== 0) return ServiceCheck.Invalid;
     seen |= k;
   }
   return (seen & ALNUM_UPPER) !== 0 ? ServiceCheck.Mixed : ServiceCheck.Lower;
@@ -54,9 +57,9 @@ export function checkService(text: string, start: number, end: number): ServiceC
 export function checkVersion(text: string, start: number, end: number): boolean {
   const length = end - start;
   if (length < 1 || length > MAX_VERSION_LENGTH) return false;
-  if ((classOf(text.charCodeAt(start)) & (ALNUM_LOWER | ALNUM_UPPER)) === 0) return false;
+  if ((charClass(text.charCodeAt(start)) & (ALNUM_LOWER | ALNUM_UPPER)) === 0) return false;
   for (let i = start + 1; i < end; i++) {
-    if (classOf(text.charCodeAt(i)) === 0) return false;
+    if (charClass(text.charCodeAt(i)) === OTHER) return false;
   }
   return true;
 }

@@ -10,7 +10,14 @@ export interface OverrideEntry {
 
 export const WILDCARD = "*";
 
-let createTrusted: (named: ReadonlyMap<string, string>, wildcard: string | undefined) => OverrideSet;
+let encodedOf: (set: OverrideSet, encode: (text: string) => string) => string;
+let rememberEncoded: (set: OverrideSet, encoded: string) => void;
+
+let createTrusted: (
+  named: ReadonlyMap<string, string>,
+  wildcard: string | undefined,
+  text: string | undefined,
+) => OverrideSet;
 
 /**
  * An immutable override set: service → version plus an optional wildcard `*=key`.
@@ -25,15 +32,22 @@ export class OverrideSet {
   readonly #wildcard: string | undefined;
   #entries: readonly OverrideEntry[] | undefined;
   #text: string | undefined;
+  /** Cache of the percent-encoded canonical text (the baggage member value). */
+  #encoded: string | undefined;
 
   static {
-    createTrusted = (named, wildcard) =>
-      named.size === 0 && wildcard === undefined ? OverrideSet.EMPTY : new OverrideSet(named, wildcard);
+    createTrusted = (named, wildcard, text) =>
+      named.size === 0 && wildcard === undefined ? OverrideSet.EMPTY : new OverrideSet(named, wildcard, text);
+    encodedOf = (set, encode) => (set.#encoded ??= encode(set.toString()));
+    rememberEncoded = (set, encoded) => {
+      if (set !== OverrideSet.EMPTY) set.#encoded = encoded;
+    };
   }
 
-  private constructor(named: ReadonlyMap<string, string>, wildcard: string | undefined) {
+  private constructor(named: ReadonlyMap<string, string>, wildcard: string | undefined, text?: string) {
     this.#named = named;
     this.#wildcard = wildcard;
+    this.#text = text;
   }
 
   /**
@@ -63,7 +77,7 @@ export class OverrideSet {
       if (service === WILDCARD) wildcard = version;
       else named.set(normalizeService(service), version);
     }
-    return createTrusted(named, wildcard);
+    return createTrusted(named, wildcard, undefined);
   }
 
   /** The version for `service`: its named entry, else the wildcard, else undefined (baseline). */
@@ -149,7 +163,7 @@ export class OverrideSet {
       }
     }
     if (!changed && defaults.#wildcard === undefined) return this;
-    return createTrusted(named, defaults.#wildcard);
+    return createTrusted(named, defaults.#wildcard, undefined);
   }
 
   /** Same services with the same versions (and the same wildcard); order does not matter. */
@@ -167,7 +181,27 @@ function isPair(item: OverrideEntry | readonly [string, string]): item is readon
   return Array.isArray(item);
 }
 
-/** Internal: builds a set from already-validated, already-normalized data (parser output). */
-export function trustedOverrideSet(named: ReadonlyMap<string, string>, wildcard: string | undefined): OverrideSet {
-  return createTrusted(named, wildcard);
+/**
+ * Internal: builds a set from already-validated, already-normalized data (parser output).
+ * `text`, when given, must be exactly the canonical form (the parser checks this).
+ */
+export function trustedOverrideSet(
+  named: ReadonlyMap<string, string>,
+  wildcard: string | undefined,
+  text?: string,
+): OverrideSet {
+  return createTrusted(named, wildcard, text);
+}
+
+/** Internal: the set's percent-encoded canonical text, computed once per set. */
+export function encodedOverrideText(set: OverrideSet, encode: (text: string) => string): string {
+  return encodedOf(set, encode);
+}
+
+/**
+ * Internal: records that `encoded` is exactly `encode(set.toString())` (the reader saw it on the
+ * wire in standard form), so writing the same set back costs no encoding.
+ */
+export function rememberEncodedOverrideText(set: OverrideSet, encoded: string): void {
+  rememberEncoded(set, encoded);
 }

@@ -1,7 +1,18 @@
 import { DetourError } from "./detour-error.js";
 import { DETOUR_HEADER } from "./headers.js";
 import { resolveLimits, type OverrideLimits } from "./limits.js";
-import { checkService, checkVersion, ServiceCheck } from "./override-grammar.js";
+import { MAX_SERVICE_LENGTH, MAX_VERSION_LENGTH } from "./limits.js";
+import {
+  ALNUM_LOWER,
+  ALNUM_UPPER,
+  charClass,
+  checkService,
+  checkVersion,
+  HYPHEN,
+  OTHER,
+  ServiceCheck,
+} from "./override-grammar.js";
+import { CacheKind, cacheOverrideSet, cachedOverrideSet } from "./override-cache.js";
 import { OverrideSet, trustedOverrideSet } from "./override-set.js";
 import { quoteForMessage, type Problem, type ProblemCode } from "./problem.js";
 
@@ -32,7 +43,7 @@ export type EntrySyntax = (typeof EntrySyntax)[keyof typeof EntrySyntax];
 
 const SPACE = 0x20;
 const TAB = 0x09;
-const COMMA = ",";
+const COMMA_CODE = 0x2c;
 
 /**
  * Parses an override value such as `pricing=v2, cart=pr-7, *=sandbox-3`. Repeated header lines
@@ -44,8 +55,14 @@ const COMMA = ",";
 export function parseOverrides(value: string | readonly string[] | undefined, options?: ParseOptions): ParseResult {
   const limits = resolveLimits(options?.limits);
   const text = joinLines(value);
+  const cached = cachedOverrideSet(limits, CacheKind.Plain, text);
+  if (cached !== undefined) return { set: cached, problems: [] };
   const result = parseCarrierValue(text, options?.carrier ?? DETOUR_HEADER, EntrySyntax.Equals, limits);
-  if (options?.strict === true) throwIfProblems(result.problems);
+  if (result.problems.length === 0) {
+    if (!result.set.isEmpty) cacheOverrideSet(limits, CacheKind.Plain, text, result.set);
+  } else if (options?.strict === true) {
+    throwIfProblems(result.problems);
+  }
   return result;
 }
 
@@ -108,17 +125,20 @@ export function parseCarrierValue(
   let named: Map<string, string> | undefined;
   let wildcard: string | undefined;
   let problems: Problem[] | undefined;
+  // True while the text is exactly the canonical form of the set being built (no OWS, no empty
+  // or invalid elements, lower-case services, no duplicates, wildcard last): then the input
+  // string itself becomes the set's canonical text, saving a rebuild on the write path.
+  let canonical = syntax === EntrySyntax.Equals;
   let count = 0;
-  let pos = 0;
-  while (pos <= length) {
-    let comma = text.indexOf(COMMA, pos);
-    if (comma === -1) comma = length;
-    let start = pos;
-    let end = comma;
-    pos = comma + 1;
-    while (start < end && isOws(text.charCodeAt(start))) start++;
-    while (end > start && isOws(text.charCodeAt(end - 1))) end--;
-    if (start === end) continue; // empty list element: ignored (RFC 9110 §5.6.1)
+  let i = 0;
+  while (i < length) {
+    let c = text.charCodeAt(i);
+    if (c === COMMA_CODE || isOws(c)) {
+      // Leading OWS or an empty list element: ignored (RFC 9110 §5.6.1).
+      canonical = false;
+      i++;
+      continue;
+    }
     if (++count > limits.maxEntries) {
       return overLimit(
         "too-many-entries",
@@ -127,51 +147,96 @@ export function parseCarrierValue(
       );
     }
 
-    if (syntax === EntrySyntax.WildcardKey) {
-      if (checkVersion(text, start, end)) wildcard = text.slice(start, end);
-      else {
-        const entry = text.slice(start, end);
+    // One pass over the element: find the separator (or the comma) while OR-ing character classes.
+    const start = i;
+    let bits = 0;
+    while (i < length) {
+      c = text.charCodeAt(i);
+      if (c === syntax || c === COMMA_CODE) break;
+      bits |= charClass(c);
+      i++;
+    }
+    let keyEnd = i;
+    while (keyEnd > start && isOws(text.charCodeAt(keyEnd - 1))) keyEnd--;
+
+    if (syntax === EntrySyntax.WildcardKey || c !== syntax || i === length) {
+      if (syntax === EntrySyntax.WildcardKey) {
+        if (checkVersion(text, start, keyEnd)) {
+          wildcard = text.slice(start, keyEnd);
+        } else {
+          const entry = text.slice(start, keyEnd);
+          (problems ??= []).push({
+            code: "invalid-version",
+            message: `${carrierLabel(carrier)} value ${quoteForMessage(entry)} is not a valid key: use 1-63 letters, digits, '.', '_' or '-', starting with a letter or digit`,
+            carrier,
+            entry,
+          });
+        }
+      } else {
+        const entry = text.slice(start, keyEnd);
+        const separator = String.fromCharCode(syntax);
+        canonical = false;
         (problems ??= []).push({
-          code: "invalid-version",
-          message: `${carrierLabel(carrier)} value ${quoteForMessage(entry)} is not a valid key: use 1-63 letters, digits, '.', '_' or '-', starting with a letter or digit`,
+          code: "missing-equals",
+          message: `${carrierLabel(carrier)} entry ${quoteForMessage(entry)} has no '${separator}': write service${separator}version`,
           carrier,
           entry,
         });
       }
+      i++; // past the comma
       continue;
     }
 
-    let sep = start;
-    while (sep < end && text.charCodeAt(sep) !== syntax) sep++;
-    if (sep === end) {
-      const entry = text.slice(start, end);
-      const s = String.fromCharCode(syntax);
-      (problems ??= []).push({
-        code: "missing-equals",
-        message: `${carrierLabel(carrier)} entry ${quoteForMessage(entry)} has no '${s}': write service${s}version`,
-        carrier,
-        entry,
-      });
-      continue;
+    // Version: after the separator and its OWS, up to the comma.
+    const separatorAt = i;
+    i++;
+    let versionStart = i;
+    while (versionStart < length && isOws(text.charCodeAt(versionStart))) versionStart++;
+    i = versionStart;
+    let versionBits = 0;
+    while (i < length) {
+      c = text.charCodeAt(i);
+      if (c === COMMA_CODE) break;
+      versionBits |= charClass(c);
+      i++;
     }
-    let serviceEnd = sep;
-    while (serviceEnd > start && isOws(text.charCodeAt(serviceEnd - 1))) serviceEnd--;
-    let versionStart = sep + 1;
-    while (versionStart < end && isOws(text.charCodeAt(versionStart))) versionStart++;
+    let end = i;
+    while (end > versionStart && isOws(text.charCodeAt(end - 1))) end--;
+    // OWS around the separator or before the comma, or a trailing comma: not canonical.
+    if (keyEnd !== separatorAt || versionStart !== separatorAt + 1 || end !== i || i === length - 1) canonical = false;
+    i++; // past the comma
 
-    const kind = checkService(text, start, serviceEnd);
+    let kind: ServiceCheck;
+    const serviceLength = keyEnd - start;
+    if (
+      (bits & ~(ALNUM_LOWER | HYPHEN)) === 0 &&
+      serviceLength <= MAX_SERVICE_LENGTH &&
+      charClass(text.charCodeAt(start)) === ALNUM_LOWER &&
+      charClass(text.charCodeAt(keyEnd - 1)) === ALNUM_LOWER
+    ) {
+      kind = ServiceCheck.Lower; // the common case, decided by the single pass above
+    } else {
+      kind = checkService(text, start, keyEnd);
+    }
     if (kind === ServiceCheck.Invalid) {
       const entry = text.slice(start, end);
+      canonical = false;
       (problems ??= []).push({
         code: "invalid-service",
-        message: `${carrierLabel(carrier)} entry ${quoteForMessage(entry)} has an invalid service ${quoteForMessage(text.slice(start, serviceEnd))}: use '*' or a DNS label (letters, digits and '-', at most 63 characters)`,
+        message: `${carrierLabel(carrier)} entry ${quoteForMessage(entry)} has an invalid service ${quoteForMessage(text.slice(start, keyEnd))}: use '*' or a DNS label (letters, digits and '-', at most 63 characters)`,
         carrier,
         entry,
       });
       continue;
     }
-    if (!checkVersion(text, versionStart, end)) {
+    const versionLength = end - versionStart;
+    const versionValid =
+      (versionBits & OTHER) === 0 && versionLength >= 1 && versionLength <= MAX_VERSION_LENGTH
+        ? (charClass(text.charCodeAt(versionStart)) & (ALNUM_LOWER | ALNUM_UPPER)) !== 0
+        : checkVersion(text, versionStart, end);
+    if (!versionValid) {
       const entry = text.slice(start, end);
+      canonical = false;
       (problems ??= []).push({
         code: "invalid-version",
         message: `${carrierLabel(carrier)} entry ${quoteForMessage(entry)} has an invalid version ${quoteForMessage(text.slice(versionStart, end))}: use 1-63 letters, digits, '.', '_' or '-', starting with a letter or digit`,
@@ -182,14 +247,24 @@ export function parseCarrierValue(
     }
     const version = text.slice(versionStart, end);
     if (kind === ServiceCheck.Wildcard) {
+      if (wildcard !== undefined) canonical = false;
       wildcard = version;
     } else {
-      const service = text.slice(start, serviceEnd);
-      (named ??= new Map()).set(kind === ServiceCheck.Mixed ? service.toLowerCase() : service, version);
+      if (wildcard !== undefined) canonical = false; // canonical text lists the wildcard last
+      const service = text.slice(start, keyEnd);
+      named ??= new Map();
+      if (kind === ServiceCheck.Mixed) {
+        canonical = false;
+        named.set(service.toLowerCase(), version);
+      } else {
+        if (named.has(service)) canonical = false;
+        named.set(service, version);
+      }
     }
   }
 
-  const set = named === undefined && wildcard === undefined ? OverrideSet.EMPTY : trustedOverrideSet(named ?? EMPTY_MAP, wildcard);
+  if (named === undefined && wildcard === undefined) return { set: OverrideSet.EMPTY, problems: problems ?? [] };
+  const set = trustedOverrideSet(named ?? EMPTY_MAP, wildcard, canonical ? text : undefined);
   return { set, problems: problems ?? [] };
 }
 

@@ -1,9 +1,11 @@
 import { aliasName, type AliasSpec } from "./aliases.js";
-import { decodeBaggageValue, scanBaggage, type MemberFinding } from "./baggage.js";
+import { decodeBaggageValueDetailed, encodeBaggageValue, scanBaggage, type MemberFinding } from "./baggage.js";
 import { BAGGAGE_HEADER, BAGGAGE_MEMBER, DETOUR_HEADER } from "./headers.js";
 import { readHeaderValues, type HeaderInput } from "./header-input.js";
 import { resolveLimits, type OverrideLimits } from "./limits.js";
-import { OverrideSet } from "./override-set.js";
+import { encodedOverrideText, OverrideSet, rememberEncodedOverrideText } from "./override-set.js";
+import { parseEncodedOverrides } from "./parse-encoded-overrides.js";
+import { CacheKind, cacheOverrideSet, cachedOverrideSet } from "./override-cache.js";
 import { carrierLabel, EntrySyntax, parseCarrierValue, throwIfProblems } from "./parse-overrides.js";
 import { quoteForMessage, type Problem } from "./problem.js";
 
@@ -100,8 +102,21 @@ export function readCarriers(headers: HeaderInput, options?: ReadCarriersOptions
   let findings: MemberFinding[] | undefined;
   if (baggage !== undefined) {
     findings = scanBaggage(baggage, compiled.baggageKeys);
-    const report = baggageReport(BAGGAGE_HEADER, findings[0], EntrySyntax.Equals, limits);
-    if (report !== undefined) carriers.push(report);
+    const finding = findings[0];
+    const first = carriers[0];
+    if (
+      first !== undefined &&
+      !first.set.isEmpty &&
+      finding?.kind === "value" &&
+      finding.raw === encodedOverrideText(first.set, encodeBaggageValue)
+    ) {
+      // Both canonical carriers say the same thing (our writer keeps them in step): reuse the
+      // x-detour set instead of decoding again; the encoding is cached for the write path.
+      carriers.push({ carrier: BAGGAGE_HEADER, raw: finding.raw, set: first.set, problems: [] });
+    } else {
+      const report = baggageReport(BAGGAGE_HEADER, finding, EntrySyntax.Equals, limits);
+      if (report !== undefined) carriers.push(report);
+    }
   }
 
   for (const step of compiled.steps) {
@@ -135,7 +150,14 @@ export function readCarriers(headers: HeaderInput, options?: ReadCarriersOptions
 }
 
 function parseReport(carrier: string, raw: string, syntax: EntrySyntax, limits: OverrideLimits): CarrierReport {
+  if (syntax === EntrySyntax.Equals) {
+    const cached = cachedOverrideSet(limits, CacheKind.Plain, raw);
+    if (cached !== undefined) return { carrier, raw, set: cached, problems: [] };
+  }
   const { set, problems } = parseCarrierValue(raw, carrier, syntax, limits);
+  if (syntax === EntrySyntax.Equals && problems.length === 0 && !set.isEmpty) {
+    cacheOverrideSet(limits, CacheKind.Plain, raw, set);
+  }
   return { carrier, raw, set, problems };
 }
 
@@ -176,7 +198,17 @@ function baggageReport(
       ],
     };
   }
-  const decoded = decodeBaggageValue(finding.raw);
+  const raw = finding.raw;
+  if (syntax === EntrySyntax.Equals) {
+    const cached = cachedOverrideSet(limits, CacheKind.Encoded, raw);
+    if (cached !== undefined) return { carrier, raw, set: cached, problems: [] };
+    const fast = parseEncodedOverrides(raw, limits);
+    if (fast !== undefined) {
+      cacheOverrideSet(limits, CacheKind.Encoded, raw, fast);
+      return { carrier, raw, set: fast, problems: [] };
+    }
+  }
+  const decoded = decodeBaggageValueDetailed(finding.raw);
   if (decoded === undefined) {
     return {
       carrier,
@@ -192,6 +224,12 @@ function baggageReport(
       ],
     };
   }
-  const { set, problems } = parseCarrierValue(decoded, carrier, syntax, limits);
+  const { set, problems } = parseCarrierValue(decoded.value, carrier, syntax, limits);
+  // Canonical text in standard encoding (what our writer and OTel produce): the raw value is the
+  // encoded form, so writing the set back reuses it.
+  if (syntax === EntrySyntax.Equals && problems.length === 0 && !set.isEmpty) {
+    if (decoded.standard && set.toString() === decoded.value) rememberEncodedOverrideText(set, raw);
+    cacheOverrideSet(limits, CacheKind.Encoded, raw, set);
+  }
   return { carrier, raw: finding.raw, set, problems };
 }

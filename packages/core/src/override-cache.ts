@@ -1,0 +1,36 @@
+import type { OverrideLimits } from "./limits.js";
+import type { OverrideSet } from "./override-set.js";
+
+/**
+ * Most distinct carrier values remembered per limits and syntax. Real traffic repeats a handful
+ * of override values (every request of a developer's session carries the same one), so a small
+ * table catches nearly all of them; when it fills up it is emptied, which bounds memory
+ * (values are at most maxValueBytes long) and keeps a stream of unique values at plain parse cost.
+ */
+export const MAX_CACHED_VALUES = 256;
+
+/** Which parser produced a set: the same raw text means different things in each. */
+export const CacheKind = { Plain: 0, Encoded: 1 } as const;
+export type CacheKind = (typeof CacheKind)[keyof typeof CacheKind];
+
+const tables = new WeakMap<OverrideLimits, [Map<string, OverrideSet>, Map<string, OverrideSet>]>();
+
+/**
+ * Memo of carrier value → parsed set, for values that parsed without any problem (so a cached
+ * answer is exactly what parsing again would give: OverrideSet is immutable). Keyed by the
+ * resolved limits object, because a value valid under one limit may be over another.
+ */
+export function cachedOverrideSet(limits: OverrideLimits, kind: CacheKind, raw: string): OverrideSet | undefined {
+  return tables.get(limits)?.[kind].get(raw);
+}
+
+export function cacheOverrideSet(limits: OverrideLimits, kind: CacheKind, raw: string, set: OverrideSet): void {
+  let pair = tables.get(limits);
+  if (pair === undefined) {
+    pair = [new Map(), new Map()];
+    tables.set(limits, pair);
+  }
+  const table = pair[kind];
+  if (table.size >= MAX_CACHED_VALUES) table.clear();
+  table.set(raw, set);
+}

@@ -1,0 +1,3 @@
+module github.com/detour/bench/upstream
+
+go 1.22

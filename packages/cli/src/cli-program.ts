@@ -1,6 +1,7 @@
 import { Command, CommanderError } from "commander";
 import { DetourError } from "@detour/core";
 import type { CliIo } from "./cli-io.js";
+import { registerDemoCommand } from "./commands/demo.js";
 import { registerExplainCommand } from "./commands/explain.js";
 import { registerExtProcConfigCommand } from "./commands/ext-proc-config.js";
 import { registerSchemaCommand } from "./commands/schema.js";
@@ -13,6 +14,7 @@ const VERSION = "0.1.0";
 export type RegisterCommand = (program: Command, io: CliIo, done: (code: number) => void) => void;
 
 const COMMANDS: readonly RegisterCommand[] = [
+  registerDemoCommand,
   registerExtProcConfigCommand,
   registerExplainCommand,
   registerValidateCommand,

@@ -43,6 +43,8 @@ export interface TreeContext {
    * the baseline although the override named it (a miss with the `fallback` policy).
    */
   readonly requested?: ReadonlyMap<string, string>;
+  /** Whether the root hop gets a note too (not for a job, whose root is the workload itself). */
+  readonly markRoot?: boolean;
 }
 
 /** A hop's note: marks a hop an override moved off the baseline, or a named version that missed. */
@@ -79,7 +81,7 @@ export function drawTree(root: CallNode, context: TreeContext): string[] {
       walk(child, `${prefix}${last ? "   " : "│  "}`);
     });
   };
-  lines.push(label(root));
+  lines.push(context.markRoot === false ? (isFailure(root) ? label(root) : `${root.service}@${root.version}`) : label(root));
   walk(root, "");
   return lines;
 }

@@ -70,3 +70,26 @@ describe("ProcessSupervisor", () => {
     expect(String(crashes[0]!.exit)).toMatch(/spawn error: .*ENOENT/);
   });
 });
+
+describe("ProcessSupervisor with a reaper", () => {
+  it("takes every child down when the supervising process is killed with SIGKILL", async () => {
+    // The supervisor must run in a process of its own to be killed: it runs the built module.
+    const dist = new URL("../../dist/demo/process-supervisor.js", import.meta.url).href;
+    const script = `
+      const { ProcessSupervisor } = await import(${JSON.stringify(dist)});
+      const supervisor = new ProcessSupervisor({ reaper: true });
+      const a = supervisor.spawn({ name: "a", command: process.execPath, args: ["-e", "setInterval(() => {}, 1000)"] });
+      const b = supervisor.spawn({ name: "b", command: process.execPath, args: ["-e", "process.on('SIGTERM', () => {}); setInterval(() => {}, 1000)"] });
+      console.log("pids " + a.pid + " " + b.pid);
+      setInterval(() => {}, 1000);
+    `;
+    supervisor = new ProcessSupervisor();
+    const host = supervisor.spawn({ name: "host", command: node, args: ["--input-type=module", "-e", script] });
+    await until(() => /pids \d+ \d+/.test(host.log()));
+    const [a, b] = /pids (\d+) (\d+)/.exec(host.log())!.slice(1).map(Number) as [number, number];
+    expect(alive(a) && alive(b)).toBe(true);
+    process.kill(host.pid, "SIGKILL");
+    // b ignores SIGTERM: the reaper's SIGKILL follows a few seconds later.
+    await until(() => !alive(a) && !alive(b));
+  });
+});

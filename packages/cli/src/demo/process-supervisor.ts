@@ -1,4 +1,4 @@
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { DetourError } from "@detour/core";
 
 /** How long a child gets between SIGTERM and SIGKILL when the supervisor stops it. */
@@ -24,6 +24,35 @@ export interface SupervisedChild {
   readonly exited: Promise<number | string>;
   isRunning(): boolean;
 }
+
+/**
+ * The reaper: a tiny detached Node process that holds the list of child process groups and
+ * kills them when its stdin reaches EOF, which happens when the supervisor dies without
+ * stopping them (kill -9, a crash of Node itself). Linux has no portable "die with parent" for
+ * arbitrary binaries such as Envoy, so this is how no child outlives the demo.
+ */
+const REAPER_SCRIPT = `
+const targets = new Set();
+let buffer = "";
+const killAll = (signal) => { for (const target of targets) { try { process.kill(target, signal); } catch {} } };
+process.on("SIGINT", () => {});
+process.on("SIGTERM", () => {});
+process.stdin.setEncoding("utf8");
+process.stdin.on("data", (chunk) => {
+  buffer += chunk;
+  for (let end = buffer.indexOf("\\n"); end !== -1; end = buffer.indexOf("\\n")) {
+    const line = buffer.slice(0, end);
+    buffer = buffer.slice(end + 1);
+    if (line === "done") process.exit(0);
+    const match = /^([+-])(-?\\d+)$/.exec(line);
+    if (match) match[1] === "+" ? targets.add(Number(match[2])) : targets.delete(Number(match[2]));
+  }
+});
+process.stdin.on("end", () => {
+  killAll("SIGTERM");
+  setTimeout(() => { killAll("SIGKILL"); process.exit(0); }, 3000);
+});
+`;
 
 /** A child that exited while the supervisor was not stopping it. */
 export interface ChildCrash {
@@ -57,16 +86,44 @@ export interface AdoptedProcess {
 export class ProcessSupervisor {
   readonly #children: Entry[] = [];
   readonly #crashListeners: Array<(crash: ChildCrash) => void> = [];
+  readonly #stoppedListeners: Array<() => void> = [];
+  readonly #stopController = new AbortController();
   readonly #stopGraceMs: number;
   #stopping = false;
   #stopped: Promise<void> | undefined;
 
-  constructor(options?: { stopGraceMs?: number }) {
+  readonly #useReaper: boolean;
+  #reaper: ChildProcess | undefined;
+
+  /**
+   * `reaper: true` starts a watchdog process that stops every child should this process die
+   * without calling stopAll (see REAPER_SCRIPT).
+   */
+  constructor(options?: { stopGraceMs?: number; reaper?: boolean }) {
     this.#stopGraceMs = options?.stopGraceMs ?? STOP_GRACE_MS;
+    this.#useReaper = options?.reaper ?? false;
+  }
+
+  #reap(line: string): void {
+    if (!this.#useReaper) return;
+    if (this.#reaper === undefined) {
+      this.#reaper = spawn(process.execPath, ["-e", REAPER_SCRIPT], { stdio: ["pipe", "ignore", "ignore"], detached: true });
+      this.#reaper.on("error", () => {});
+      this.#reaper.stdin?.on("error", () => {});
+      // Neither the reaper nor its pipe may keep this process alive.
+      this.#reaper.unref();
+      (this.#reaper.stdin as unknown as { unref?: () => void } | null)?.unref?.();
+    }
+    this.#reaper.stdin?.write(`${line}\n`);
   }
 
   get stopping(): boolean {
     return this.#stopping;
+  }
+
+  /** Aborts when stopAll starts, so whoever waits on a child can give up at once. */
+  get stopSignal(): AbortSignal {
+    return this.#stopController.signal;
   }
 
   children(): readonly SupervisedChild[] {
@@ -76,6 +133,11 @@ export class ProcessSupervisor {
   /** Registers a listener for children that exit on their own (not during stopAll). */
   onCrash(listener: (crash: ChildCrash) => void): void {
     this.#crashListeners.push(listener);
+  }
+
+  /** Registers cleanup that runs once every child has stopped (temp dirs, lock files). */
+  onStopped(listener: () => void): void {
+    this.#stoppedListeners.push(listener);
   }
 
   spawn(spec: SpawnSpec): SupervisedChild {
@@ -118,11 +180,12 @@ export class ProcessSupervisor {
       release: () => child.stdin?.destroy(),
     };
     this.#track(entry);
+    if (pid > 0) this.#reap(`+-${pid}`);
     return entry;
   }
 
   /** Watches a process someone else started: its exit counts as a crash, stopAll stops it. */
-  adopt(name: string, adopted: AdoptedProcess): SupervisedChild {
+  adopt(name: string, adopted: AdoptedProcess & { readonly processGroup?: boolean }): SupervisedChild {
     let running = true;
     const exited = adopted.exited.then((code) => {
       running = false;
@@ -145,6 +208,7 @@ export class ProcessSupervisor {
       release: () => {},
     };
     this.#track(entry);
+    if (adopted.pid > 0) this.#reap(adopted.processGroup ? `+-${adopted.pid}` : `+${adopted.pid}`);
     return entry;
   }
 
@@ -163,6 +227,7 @@ export class ProcessSupervisor {
    */
   stopAll(): Promise<void> {
     this.#stopping = true;
+    if (!this.#stopController.signal.aborted) this.#stopController.abort(new DetourError("demo-stopping", "the demo is stopping"));
     this.#stopped ??= this.#stopEvery();
     return this.#stopped;
   }
@@ -180,6 +245,17 @@ export class ProcessSupervisor {
     // A leader is gone; anything it left in its group goes too.
     for (const child of own) child.signal("SIGKILL");
     for (const child of this.#children) child.release();
+    if (this.#reaper !== undefined) {
+      this.#reaper.stdin?.end("done\n");
+      this.#reaper = undefined;
+    }
+    for (const listener of this.#stoppedListeners) {
+      try {
+        listener();
+      } catch {
+        // cleanup is best effort; the children are what matters
+      }
+    }
   }
 }
 

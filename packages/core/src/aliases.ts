@@ -1,4 +1,5 @@
-import { BAGGAGE_HEADER } from "./headers.js";
+import { DetourError } from "./detour-error.js";
+import { BAGGAGE_HEADER, BAGGAGE_MEMBER, DETOUR_HEADER, ROUTE_HEADER, TOKEN_HEADER } from "./headers.js";
 import type { OverrideSet } from "./override-set.js";
 
 /**
@@ -37,4 +38,49 @@ export function formatAlias(spec: AliasSpec, set: OverrideSet): string | undefin
     return text;
   }
   return set.size === 1 ? set.wildcard : undefined;
+}
+
+/** RFC 9110 §5.6.2 token characters: header names and W3C baggage keys are tokens. */
+function isToken(text: string): boolean {
+  if (text.length === 0) return false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    const alnum = (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a);
+    if (!alnum && "!#$%&'*+-.^_`|~".indexOf(String.fromCharCode(c)) === -1) return false;
+  }
+  return true;
+}
+
+const RESERVED_HEADERS: readonly string[] = [DETOUR_HEADER, BAGGAGE_HEADER, ROUTE_HEADER, TOKEN_HEADER];
+
+/**
+ * Checks an alias table (configuration time): header names and baggage keys must be tokens, and
+ * an alias may not name detour's own carriers. Throws DetourError "invalid-alias".
+ */
+export function validateAliases(aliases: readonly AliasSpec[]): void {
+  aliases.forEach((spec: AliasSpec, index) => {
+    const where = `aliases[${index}]`;
+    if (typeof spec !== "object" || spec === null) {
+      throw new DetourError("invalid-alias", `${where} must be { header, format } or { baggage }`);
+    }
+    if ("baggage" in spec) {
+      if (typeof spec.baggage !== "string" || !isToken(spec.baggage)) {
+        throw new DetourError("invalid-alias", `${where}.baggage must be a baggage key (an RFC 9110 token), got ${JSON.stringify(spec.baggage)}`);
+      }
+      if (spec.baggage === BAGGAGE_MEMBER) {
+        throw new DetourError("invalid-alias", `${where}.baggage '${BAGGAGE_MEMBER}' is detour's own member: remove this alias`);
+      }
+      return;
+    }
+    const { header, format } = spec as { header: unknown; format: unknown };
+    if (typeof header !== "string" || !isToken(header)) {
+      throw new DetourError("invalid-alias", `${where}.header must be a header name (an RFC 9110 token), got ${JSON.stringify(header)}`);
+    }
+    if (RESERVED_HEADERS.includes(header.toLowerCase())) {
+      throw new DetourError("invalid-alias", `${where}.header '${header}' is one of detour's own headers: remove this alias`);
+    }
+    if (format !== "pairs" && format !== "wildcard") {
+      throw new DetourError("invalid-alias", `${where}.format must be "pairs" (svc:ver,...) or "wildcard" (one key meaning *=key), got ${JSON.stringify(format)}`);
+    }
+  });
 }

@@ -13,7 +13,7 @@ export { isValidService, isValidVersion, SERVICE_PATTERN, VERSION_PATTERN } from
 export { OverrideSet, WILDCARD, type OverrideEntry } from "./override-set.js";
 export type { Problem, ProblemCode } from "./problem.js";
 export { parseOverrides, type ParseOptions, type ParseResult } from "./parse-overrides.js";
-export { aliasName, formatAlias, type AliasSpec } from "./aliases.js";
+export { aliasName, formatAlias, validateAliases, type AliasSpec } from "./aliases.js";
 export type { HeaderInput, HeadersLike } from "./header-input.js";
 export {
   readCarriers,

@@ -1,4 +1,4 @@
-import { aliasName, type AliasSpec } from "./aliases.js";
+import { aliasName, validateAliases, type AliasSpec } from "./aliases.js";
 import { decodeBaggageValueDetailed, encodeBaggageValue, scanBaggage, type MemberFinding } from "./baggage.js";
 import { BAGGAGE_HEADER, BAGGAGE_MEMBER, DETOUR_HEADER } from "./headers.js";
 import { readHeaderValues, type HeaderInput } from "./header-input.js";
@@ -63,6 +63,8 @@ function compileAliases(aliases: readonly AliasSpec[] | undefined): CompiledAlia
   if (aliases === undefined || aliases.length === 0) return NO_ALIASES;
   const cached = compiledCache.get(aliases);
   if (cached !== undefined) return cached;
+  // A bad alias table is a configuration error: thrown once, at first use, never cached.
+  validateAliases(aliases);
   const headerNames = [DETOUR_HEADER, BAGGAGE_HEADER];
   const baggageKeys = [BAGGAGE_MEMBER];
   const steps: AliasStep[] = [];

@@ -1,0 +1,121 @@
+import { describe, expect, it } from "vitest";
+import { loadCases } from "../testdata/load-cases.js";
+import type { AliasSpec } from "./aliases.js";
+import { DetourError } from "./detour-error.js";
+import type { HeaderInput } from "./header-input.js";
+import type { OverrideLimits } from "./limits.js";
+import { readCarriers } from "./read-carriers.js";
+
+interface CarrierCase {
+  rule: string;
+  headers: [string, string][];
+  aliases?: AliasSpec[];
+  limits?: Partial<OverrideLimits>;
+  set: string;
+  source: string | null;
+  conflicts: string[];
+  problems: { carrier: string; code: string }[];
+}
+
+const cases = loadCases<CarrierCase>("carrier-cases.json");
+
+/** The same header lines in every shape readCarriers accepts. */
+const shapes: Record<string, (lines: [string, string][]) => HeaderInput> = {
+  "pairs (ext_proc)": (lines) => lines,
+  "plain object with arrays": (lines) => {
+    const record: Record<string, string[]> = {};
+    for (const [name, value] of lines) (record[name] ??= []).push(value);
+    return record;
+  },
+  "Node IncomingHttpHeaders (lower-case, joined with ', ')": (lines) => {
+    const record: Record<string, string> = {};
+    for (const [name, value] of lines) {
+      const key = name.toLowerCase();
+      record[key] = record[key] === undefined ? value : `${record[key]}, ${value}`;
+    }
+    return record;
+  },
+  "WHATWG Headers": (lines) => {
+    const headers = new Headers();
+    for (const [name, value] of lines) headers.append(name, value);
+    return headers;
+  },
+  "generator of pairs": (lines) =>
+    (function* () {
+      yield* lines;
+    })(),
+};
+
+describe("readCarriers: precedence, aliases, limits (testdata/carrier-cases.json)", () => {
+  for (const [shape, build] of Object.entries(shapes)) {
+    describe(shape, () => {
+      it.each(cases.map((c) => [c.rule, c] as const))("%s", (_rule, c) => {
+        const result = readCarriers(build(c.headers), {
+          ...(c.aliases === undefined ? {} : { aliases: c.aliases }),
+          ...(c.limits === undefined ? {} : { limits: c.limits }),
+        });
+        expect(result.set.toString()).toBe(c.set);
+        expect(result.source ?? null).toBe(c.source);
+        expect(result.conflicts).toEqual(c.conflicts);
+        expect(result.problems.map((p) => ({ carrier: p.carrier, code: p.code }))).toEqual(c.problems);
+        // Every present carrier is reported, in precedence order, with its own problems.
+        expect(result.carriers.flatMap((r) => r.problems)).toEqual(result.problems);
+        if (c.source !== null) expect(result.carriers.find((r) => r.carrier === c.source)?.set).toBe(result.set);
+      });
+    });
+  }
+});
+
+describe("readCarriers: reports and strict mode", () => {
+  it("reports what each carrier said, raw values as received", () => {
+    const result = readCarriers(
+      { "x-detour": "pricing=v2", baggage: "a=1,detour=pricing%3Dv3;p", "x-override": "cart:v9" },
+      { aliases: [{ header: "x-override", format: "pairs" }] },
+    );
+    expect(result.carriers.map((r) => [r.carrier, r.raw, r.set.toString()])).toEqual([
+      ["x-detour", "pricing=v2", "pricing=v2"],
+      ["baggage", "pricing%3Dv3", "pricing=v3"],
+      ["x-override", "cart:v9", "cart=v9"],
+    ]);
+    expect(result.conflicts).toEqual(["baggage", "x-override"]);
+  });
+
+  it("strict mode throws a DetourError for any carrier's problem", () => {
+    expect(() => readCarriers({ "x-detour": "pricing=v2", baggage: "detour=bad" }, { strict: true })).toThrow(DetourError);
+    expect(readCarriers({ "x-detour": "pricing=v2" }, { strict: true }).set.toString()).toBe("pricing=v2");
+  });
+
+  it("never throws on odd inputs in lenient mode", () => {
+    const odd: unknown[] = [
+      {},
+      { "x-detour": undefined, baggage: [] },
+      { "x-detour": 42 },
+      { "x-detour": [undefined, "a=1", 7] },
+      [null, ["x-detour"], ["x-detour", 1], "x-detour=a=1", ["x-detour", "a=1", "extra"]],
+      new Map([["X-Detour", "a=1"]]),
+    ];
+    for (const input of odd) expect(() => readCarriers(input as HeaderInput)).not.toThrow();
+    expect(readCarriers(new Map([["X-Detour", "a=1"]])).set.toString()).toBe("a=1");
+    expect(readCarriers({ "x-detour": [undefined, "a=1", 7] } as unknown as HeaderInput).set.toString()).toBe("a=1");
+  });
+
+  it("returns fresh result arrays every call", () => {
+    const a = readCarriers({ "x-detour": "pricing=v2" });
+    const b = readCarriers({ "x-detour": "pricing=v2" });
+    expect(a.problems).not.toBe(b.problems);
+    expect(a.carriers).not.toBe(b.carriers);
+  });
+
+  it("uses configured limits", () => {
+    const limits = { maxEntries: 1 };
+    const result = readCarriers({ "x-detour": "a=1,b=2", baggage: "detour=c%3D3" }, { limits });
+    expect(result.source).toBe("baggage");
+    expect(result.problems.map((p) => p.code)).toEqual(["too-many-entries"]);
+  });
+
+  it("rejects invalid alias specs at first use (configuration errors)", () => {
+    expect(() => readCarriers({}, { aliases: [{ header: "bad name", format: "pairs" }] })).toThrow(DetourError);
+    expect(() => readCarriers({}, { aliases: [{ header: "x-detour", format: "pairs" }] })).toThrow(/x-detour/);
+    expect(() => readCarriers({}, { aliases: [{ baggage: "detour" }] })).toThrow(DetourError);
+  });
+});

@@ -55,7 +55,7 @@ const COMMA_CODE = 0x2c;
 export function parseOverrides(value: string | readonly string[] | undefined, options?: ParseOptions): ParseResult {
   const limits = resolveLimits(options?.limits);
   const text = joinLines(value);
-  const cached = cachedOverrideSet(limits, CacheKind.Plain, text);
+  const cached = text.length <= limits.maxValueBytes ? cachedOverrideSet(limits, CacheKind.Plain, text) : undefined;
   if (cached !== undefined) return { set: cached, problems: [] };
   const result = parseCarrierValue(text, options?.carrier ?? DETOUR_HEADER, EntrySyntax.Equals, limits);
   if (result.problems.length === 0) {

@@ -152,7 +152,8 @@ export function readCarriers(headers: HeaderInput, options?: ReadCarriersOptions
 }
 
 function parseReport(carrier: string, raw: string, syntax: EntrySyntax, limits: OverrideLimits): CarrierReport {
-  if (syntax === EntrySyntax.Equals) {
+  // Over-long values are never cached, so do not hash them.
+  if (syntax === EntrySyntax.Equals && raw.length <= limits.maxValueBytes) {
     const cached = cachedOverrideSet(limits, CacheKind.Plain, raw);
     if (cached !== undefined) return { carrier, raw, set: cached, problems: [] };
   }
@@ -201,7 +202,7 @@ function baggageReport(
     };
   }
   const raw = finding.raw;
-  if (syntax === EntrySyntax.Equals) {
+  if (syntax === EntrySyntax.Equals && raw.length <= 3 * limits.maxValueBytes) {
     const cached = cachedOverrideSet(limits, CacheKind.Encoded, raw);
     if (cached !== undefined) return { carrier, raw, set: cached, problems: [] };
     const fast = parseEncodedOverrides(raw, limits);

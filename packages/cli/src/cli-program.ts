@@ -1,7 +1,9 @@
 import { Command, CommanderError } from "commander";
 import { DetourError } from "@detour/core";
 import type { CliIo } from "./cli-io.js";
+import { registerComposeCommand } from "./commands/compose.js";
 import { registerDemoCommand } from "./commands/demo.js";
+import { registerEnvoyCommand } from "./commands/envoy.js";
 import { registerExplainCommand } from "./commands/explain.js";
 import { registerExtProcConfigCommand } from "./commands/ext-proc-config.js";
 import { registerSchemaCommand } from "./commands/schema.js";
@@ -15,7 +17,9 @@ export type RegisterCommand = (program: Command, io: CliIo, done: (code: number)
 
 const COMMANDS: readonly RegisterCommand[] = [
   registerDemoCommand,
+  registerEnvoyCommand,
   registerExtProcConfigCommand,
+  registerComposeCommand,
   registerExplainCommand,
   registerValidateCommand,
   registerSchemaCommand,

@@ -2,6 +2,8 @@ import { writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import type { Command } from "commander";
 import { detourConfigJsonSchema } from "@detour/ext-proc";
+import { z } from "zod";
+import { edgeSettingsSchema } from "../envoy-config/edge-settings.js";
 import type { RegisterCommand } from "../cli-program.js";
 import { EXIT_OK } from "../exit-codes.js";
 
@@ -15,12 +17,20 @@ Examples:
   $ detour schema > detour.schema.json
   $ detour schema --out docs/detour.schema.json`;
 
-/** The JSON Schema text of detour.yaml, as written to docs/detour.schema.json. */
+/**
+ * The JSON Schema text of detour.yaml, as written to docs/detour.schema.json: the server's
+ * schema, with the edge settings the generators read (the server keeps `edge` open for edge
+ * trust settings).
+ */
 export function detourSchemaText(): string {
+  const { $schema, ...server } = detourConfigJsonSchema() as { $schema?: string; properties?: Record<string, unknown> };
+  const { $schema: _edgeDialect, ...edge } = z.toJSONSchema(edgeSettingsSchema, { io: "input" }) as Record<string, unknown>;
   const schema = {
+    $schema,
     title: "detour.yaml",
     description: "detour topology: services, versions, baselines, workloads, aliases, limits, server and edge settings.",
-    ...detourConfigJsonSchema(),
+    ...server,
+    properties: { ...server.properties, edge: { ...edge, description: "the front door: where it listens and which service it serves (edge trust settings join here)" } },
   };
   return `${JSON.stringify(schema, null, 2)}\n`;
 }

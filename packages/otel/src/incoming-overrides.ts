@@ -1,0 +1,71 @@
+import { context, propagation, trace, type Context } from "@opentelemetry/api";
+import { isTracingSuppressed } from "@opentelemetry/core";
+import { readCarriers, type HeaderInput, type OverrideSet, type Problem } from "@detour/core";
+import { setOverrides } from "./override-context.js";
+import { validateReadOptions, type ReadOverrideOptions } from "./read-options.js";
+
+/** What one incoming request carried, and the context its handling should run in. */
+export interface IncomingOverrides {
+  /** The winning carrier's set; the empty set when the request carried none. */
+  readonly set: OverrideSet;
+  /** The carrier the set came from ("x-detour", "baggage", an alias name), undefined when none. */
+  readonly source: string | undefined;
+  /** Entries and carriers that were dropped, with codes and messages (see @detour/core Problem). */
+  readonly problems: readonly Problem[];
+  /** `parent` with exactly this request's override (an inherited one is removed when the request has none). */
+  readonly context: Context;
+  /**
+   * True when the override is non-empty but tracing is suppressed in `parent` (for example by
+   * instrumentation-http's ignoreIncomingRequestHook): propagators write nothing then, so
+   * outbound calls will not carry the override. Frameworks log a warning.
+   */
+  readonly suppressed: boolean;
+}
+
+/**
+ * When no server instrumentation extracted this request (none registered, or it ignores the
+ * route), the parent has neither a span nor baggage: extract with the global propagator here, so
+ * the request's other baggage members and its trace context travel on as they would with
+ * instrumentation-http. When something did extract, doing it again would replace the server span
+ * it started with the remote parent.
+ */
+function extractedParent(headers: HeaderInput, parent: Context): Context {
+  if (trace.getSpan(parent) !== undefined || propagation.getBaggage(parent) !== undefined) return parent;
+  if (typeof headers !== "object" || headers === null) return parent;
+  const proto: unknown = Object.getPrototypeOf(headers);
+  // Node's IncomingHttpHeaders (what Express and Fastify hand over) is a plain object, which the
+  // default getter reads; other shapes are rare here and keep the override-only behaviour.
+  if (proto !== Object.prototype && proto !== null) return parent;
+  return propagation.extract(parent, headers);
+}
+
+/** Options set by setupDetour, used by framework glue that was not given its own. */
+let processDefaults: ReadOverrideOptions = {};
+
+/** Records the options setupDetour was given so middleware reads carriers the same way. */
+export function setDefaultReadOptions(options: ReadOverrideOptions): void {
+  processDefaults = options;
+}
+
+/**
+ * Reads an incoming request's carriers and builds the context to handle it in. The request's
+ * headers decide alone: whatever context the server happened to be created in (a `withOverrides`
+ * around `listen()`, a keep-alive socket's earlier request) must not leak into this request.
+ * Framework glue (@detour/express, @detour/fastify) calls this once per request and then runs the
+ * rest of the request inside `context.with(result.context, ...)`.
+ */
+export function incomingOverrides(
+  headers: HeaderInput,
+  options?: ReadOverrideOptions,
+  parent: Context = context.active(),
+): IncomingOverrides {
+  const result = readCarriers(headers, options ?? processDefaults);
+  const ctx = setOverrides(extractedParent(headers, parent), result.set);
+  return {
+    set: result.set,
+    source: result.source,
+    problems: result.problems,
+    context: ctx,
+    suppressed: !result.set.isEmpty && isTracingSuppressed(parent),
+  };
+}

@@ -1,1 +1,2 @@
-export {};
+// The public surface of @detour/fastify. Everything not exported here is internal.
+export { detourPlugin, requestContext, type DetourPluginOptions } from "./detour-plugin.js";

@@ -1,0 +1,14 @@
+// Fastify 5 service with the detour plugin, in a process set up by setupDetour (no SDK).
+import { setup } from "../../otel/src/testing/detour-first.js";
+import Fastify from "fastify";
+import { expect, test } from "vitest";
+import { describePropagationMatrix } from "../../otel/src/testing/matrix-rig.js";
+import { startMatrixService } from "./testing/matrix-service.js";
+
+test("setupDetour installed the http and undici instrumentations", () => {
+  expect(setup.mode).toBe("installed");
+  expect(setup.instrumentations).toEqual(["http", "undici"]);
+  expect(typeof Fastify).toBe("function");
+});
+
+describePropagationMatrix("fastify", startMatrixService, { requestDetour: true });

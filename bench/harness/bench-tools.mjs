@@ -1,0 +1,24 @@
+// Finds the tools of a run: Envoy through scripts/install-envoy (ENVOY_BIN wins), and wrk, the
+// Go upstream and the peers through scripts/install-bench-tools (which installs and builds them).
+import { fileURLToPath } from "node:url";
+import { runToEnd } from "./child-processes.mjs";
+
+const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+
+export async function benchTools() {
+  const envoy = await runToEnd("install-envoy", `${ROOT}scripts/install-envoy`, [], { timeoutMs: 600_000 });
+  if (envoy.code !== 0) throw new Error(`scripts/install-envoy failed:\n${envoy.output.slice(-2000)}`);
+  const envoyBin = envoy.output.trim().split("\n").pop();
+  // First build of the Go peer compiles go-control-plane: minutes on 2 cores, seconds after.
+  const tools = await runToEnd("install-bench-tools", `${ROOT}scripts/install-bench-tools`, [], { timeoutMs: 1_200_000 });
+  if (tools.code !== 0) throw new Error(`scripts/install-bench-tools failed:\n${tools.output.slice(-3000)}`);
+  const found = { envoy: envoyBin };
+  for (const line of tools.output.split("\n")) {
+    const match = /^([a-z-]+)=(\/\S+)$/.exec(line.trim());
+    if (match) found[match[1]] = match[2];
+  }
+  for (const required of ["wrk", "upstream", "go-extproc"]) {
+    if (!found[required]) throw new Error(`scripts/install-bench-tools did not report '${required}':\n${tools.output.slice(-2000)}`);
+  }
+  return found;
+}

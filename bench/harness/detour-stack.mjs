@@ -1,0 +1,93 @@
+// Scenarios 2 and 3 run the REAL detour: the server binary packages/ext-proc/dist/bin.js with a
+// detour.yaml, behind the sidecar config that detour's own generator writes
+// (envoyBootstrapFromTopology in packages/cli). When either has not been built the scenarios
+// are reported as "not available" with the reason, never as zero.
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { startChild } from "./child-processes.mjs";
+
+const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+const SERVER_BIN = join(ROOT, "packages/ext-proc/dist/bin.js");
+const EXT_PROC_INDEX = join(ROOT, "packages/ext-proc/dist/index.js");
+const CLI_INDEX = join(ROOT, "packages/cli/dist/index.js");
+
+/** The calling workload of the benchmark's sidecar listener; it injects nothing (skip path on). */
+export const BENCH_WORKLOAD = "frontend/v1";
+
+/** Loads detour's generator and config parser, or says why they are not available. */
+export async function loadDetour() {
+  const missing = [SERVER_BIN, EXT_PROC_INDEX, CLI_INDEX].filter((path) => !existsSync(path));
+  if (missing.length) return { available: false, reason: `not built: ${missing.map((p) => p.slice(ROOT.length)).join(", ")} (run npm run build)` };
+  try {
+    const cli = await import(pathToFileURL(CLI_INDEX).href);
+    const extProc = await import(pathToFileURL(EXT_PROC_INDEX).href);
+    if (typeof cli.envoyBootstrapFromTopology !== "function") return { available: false, reason: "packages/cli does not export envoyBootstrapFromTopology yet" };
+    if (typeof extProc.parseConfig !== "function") return { available: false, reason: "packages/ext-proc does not export parseConfig yet" };
+    return { available: true, cli, extProc, serverBin: SERVER_BIN };
+  } catch (error) {
+    return { available: false, reason: `cannot load detour's built packages: ${error.message.split("\n")[0]}` };
+  }
+}
+
+/** detour.yaml for the run's topology, upstream endpoints filled in. */
+export function detourDocument(topology, endpoints) {
+  const services = {};
+  for (const [service, spec] of Object.entries(topology)) {
+    services[service] = {
+      baseline: spec.baseline,
+      versions: Object.fromEntries(spec.versions.map((v) => {
+        const { host, port } = endpoints[`${service}@${v}`];
+        return [v, { endpoint: `${host}:${port}` }];
+      })),
+    };
+  }
+  return {
+    services,
+    workloads: { [BENCH_WORKLOAD]: {} },
+    // Port 0: the server reports what it bound. Log level info is the default a user runs
+    // (per-request logs are debug only).
+    server: { listen: "127.0.0.1:0", metrics: "127.0.0.1:0", logLevel: "info" },
+  };
+}
+
+/**
+ * Starts detour's ext_proc server for the document and returns it with the bootstrap detour's
+ * generator writes for that topology, pointed at the server's bound port.
+ */
+export async function startDetourServer(detour, document, { cpus, nodeArgs = [] }) {
+  const dir = mkdtempSync(join(tmpdir(), "detour-bench-"));
+  const configPath = join(dir, "detour.yaml");
+  // JSON is YAML: the server's loader reads it as is.
+  writeFileSync(configPath, JSON.stringify(document, null, 2));
+  const config = detour.extProc.parseConfig(document, configPath);
+  const server = startChild("detour-ext-proc", process.execPath, [...nodeArgs, detour.serverBin, "--config", configPath], { cpus });
+  let grpc;
+  let metrics;
+  try {
+    const match = await server.waitFor(/^(\{.*"detour ext_proc server listening".*\})$/m);
+    ({ grpc, metrics } = JSON.parse(match[1]));
+  } catch (error) {
+    await server.stop();
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
+  const bootstrap = detour.cli.envoyBootstrapFromTopology(config, {
+    extProcAddress: grpc,
+    workloads: [BENCH_WORKLOAD],
+    listeners: { [BENCH_WORKLOAD]: 0 },
+  });
+  const listener = typeof detour.cli.outboundListenerName === "function" ? detour.cli.outboundListenerName(BENCH_WORKLOAD) : `outbound:${BENCH_WORKLOAD}`;
+  return {
+    server,
+    grpc,
+    metricsUrl: `http://${metrics}/metrics`,
+    bootstrap,
+    listener,
+    async stop() {
+      await server.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

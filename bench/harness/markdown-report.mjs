@@ -1,0 +1,36 @@
+// The human-readable side of latest.json: the Markdown tables bench/README.md quotes.
+
+const num = (value, digits = 0) => (value === undefined || value === null ? "–" : Number(value).toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits }));
+const x = (value) => (value === undefined || value === null ? "–" : `${Number(value).toFixed(2)}×`);
+
+export function markdownReport(result) {
+  const { machine, settings, scenarios, targets, micro } = result;
+  const lines = [];
+  lines.push(`**${settings.mode} run**, ${result.startedAt}: ${settings.reps} × ${settings.seconds} s per scenario after ${settings.warmupSeconds} s warm-up, wrk ${machine.wrk ?? "?"} -t${settings.threads} -c${settings.connections}, Envoy ${machine.envoy} --concurrency ${settings.envoyConcurrency}, ${settings.pinning}.`);
+  lines.push(`Machine: ${machine.nproc} × ${machine.cpuModel}, ${machine.memoryGiB} GiB, Linux ${machine.kernel}; Node ${machine.node}, ${machine.go ?? "no Go"}.`);
+  lines.push("");
+  lines.push("| # | scenario | rps | p50 ms | p99 ms | rps vs 1 | p99 vs 1 | rps vs Go | p99 vs Go | ext_proc CPU ms/1k req | Envoy CPU ms/1k req | ext_proc RSS MiB | other load (CPUs) | checks |");
+  lines.push("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|");
+  for (const row of scenarios) {
+    if (row.status !== "ok") {
+      lines.push(`| ${row.n} | ${row.title} | **${row.status}** | | | | | | | | | | | ${row.reason ?? ""} |`);
+      continue;
+    }
+    const checks = row.problems.length ? row.problems.join("; ") : `ok (${(row.routedToExpected * 100).toFixed(1)}% → ${row.expect ?? "expected"})`;
+    lines.push(
+      `| ${row.n} | ${row.title} | ${num(row.rps)} | ${num(row.p50Ms, 2)} | ${num(row.p99Ms, 2)} | ${x(row.vsPlain?.rps)} | ${x(row.vsPlain?.p99)} | ${x(row.vsGo?.rps)} | ${x(row.vsGo?.p99)} | ${num(row.extProcCpuMsPer1k, 0)} | ${num(row.envoyCpuMsPer1k, 0)} | ${num(row.extProcRssPeakMiB, 1)} | ${num(row.otherLoadCpus, 2)} | ${checks} |`,
+    );
+  }
+  lines.push("");
+  lines.push("| target | wanted | measured | verdict |");
+  lines.push("|---|---|---|---|");
+  const t = targets;
+  lines.push(`| skip path vs plain Envoy (2 vs 1) | rps ≥ ${t.skipVsPlain.minRps}, p99 ≤ ${t.skipVsPlain.maxP99} | rps ${x(t.skipVsPlain.rpsRatio)}, p99 ${x(t.skipVsPlain.p99Ratio)} | ${t.skipVsPlain.verdict} |`);
+  lines.push(`| override path vs Go peer (3 vs 5) | rps ≥ ${t.overrideVsGo.minRps}, p99 ≤ ${t.overrideVsGo.maxP99} | rps ${x(t.overrideVsGo.rpsRatio)}, p99 ${x(t.overrideVsGo.p99Ratio)} | ${t.overrideVsGo.verdict} |`);
+  lines.push(`| detour ext_proc RSS under load | ≤ ${t.extProcRssMiB.max} MiB | ${num(t.extProcRssMiB.peakMiB, 1)} MiB peak | ${t.extProcRssMiB.verdict} |`);
+  lines.push(`| detour ext_proc CPU per 1k overridden requests | reported | ${num(t.extProcCpuPer1kOverridden.msPer1k, 0)} ms | ${t.extProcCpuPer1kOverridden.msPer1k === undefined ? "not measured" : "reported"} |`);
+  lines.push(`| codec vs OTel W3CBaggagePropagator | ≥ ${t.codecVsOtel.min}× | ${x(t.codecVsOtel.ratio)} | ${t.codecVsOtel.verdict}${micro.codec?.reason ? ` (${micro.codec.reason})` : ""} |`);
+  const overhead = t.expressOverhead.overhead;
+  lines.push(`| @detour/express overhead (hello world) | ≤ ${t.expressOverhead.maxOverhead * 100}% | ${overhead === undefined ? "–" : `${(overhead * 100).toFixed(1)}%`} | ${t.expressOverhead.verdict}${micro.express?.reason ? ` (${micro.express.reason})` : ""} |`);
+  return lines.join("\n");
+}

@@ -129,7 +129,9 @@ async function runDemo(flags: DemoFlags, io: CliIo): Promise<number> {
     const ok = outcomes.every((outcome) => outcome.ok);
     const baselines = new Map(Object.entries(config.services).map(([service, spec]) => [service, spec.baseline]));
     if (flags.json) {
-      io.stdout.write(`${JSON.stringify({ ok, edge: demo.edgeUrl, results: outcomes }, null, 2)}\n`);
+      const processes = supervisor.children().map((child) => ({ name: child.name, pid: child.pid }));
+      if (supervisor.reaperPid !== undefined) processes.push({ name: "reaper", pid: supervisor.reaperPid });
+      io.stdout.write(`${JSON.stringify({ ok, edge: demo.edgeUrl, dir: demo.dir, processes, results: outcomes }, null, 2)}\n`);
     } else {
       io.stdout.write(`\n${formatOutcomes(outcomes, { baselines, edgeUrl: demo.edgeUrl, jobUrls })}`);
     }

@@ -130,6 +130,11 @@ export class ProcessSupervisor {
     return this.#children;
   }
 
+  /** Pid of the reaper process, when one runs. */
+  get reaperPid(): number | undefined {
+    return this.#reaper?.pid;
+  }
+
   /** Registers a listener for children that exit on their own (not during stopAll). */
   onCrash(listener: (crash: ChildCrash) => void): void {
     this.#crashListeners.push(listener);

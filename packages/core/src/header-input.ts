@@ -118,3 +118,16 @@ function isPlainRecord(input: object): boolean {
   const proto: unknown = Object.getPrototypeOf(input);
   return proto === Object.prototype || proto === null;
 }
+
+/** Joins repeated header lines into one list value (RFC 9110 §5.3). */
+export function joinLines(value: string | readonly string[] | undefined): string {
+  if (value === undefined) return "";
+  if (typeof value === "string") return value;
+  if (value.length === 1) return typeof value[0] === "string" ? value[0] : "";
+  let text = "";
+  for (const line of value) {
+    if (typeof line !== "string") continue;
+    text = text.length === 0 ? line : `${text},${line}`;
+  }
+  return text;
+}

@@ -62,3 +62,21 @@ export function resolveLimits(limits: Partial<OverrideLimits> | undefined): Over
 }
 
 const resolved = new WeakMap<Partial<OverrideLimits>, OverrideLimits>();
+
+/** UTF-8 byte length without TextEncoder/Buffer allocation (core runs outside Node too). */
+export function utf8Length(text: string): number {
+  let bytes = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x80) bytes += 1;
+    else if (c < 0x800) bytes += 2;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) {
+      const next = text.charCodeAt(i + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) {
+        bytes += 4;
+        i++;
+      } else bytes += 3; // lone surrogate: encoded as U+FFFD (3 bytes)
+    } else bytes += 3;
+  }
+  return bytes;
+}

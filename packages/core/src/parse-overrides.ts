@@ -1,7 +1,6 @@
-import { DetourError } from "./detour-error.js";
 import { DETOUR_HEADER } from "./headers.js";
-import { resolveLimits, type OverrideLimits } from "./limits.js";
-import { MAX_SERVICE_LENGTH, MAX_VERSION_LENGTH } from "./limits.js";
+import { joinLines } from "./header-input.js";
+import { MAX_SERVICE_LENGTH, MAX_VERSION_LENGTH, resolveLimits, utf8Length, type OverrideLimits } from "./limits.js";
 import {
   ALNUM_LOWER,
   ALNUM_UPPER,
@@ -14,7 +13,7 @@ import {
 } from "./override-grammar.js";
 import { CacheKind, cacheOverrideSet, cachedOverrideSet } from "./override-cache.js";
 import { OverrideSet, trustedOverrideSet } from "./override-set.js";
-import { quoteForMessage, type Problem, type ProblemCode } from "./problem.js";
+import { carrierLabel, quoteForMessage, throwIfProblems, type Problem, type ProblemCode } from "./problem.js";
 
 export interface ParseResult {
   /** The valid entries; invalid ones were dropped and are listed in `problems`. */
@@ -64,34 +63,6 @@ export function parseOverrides(value: string | readonly string[] | undefined, op
     throwIfProblems(result.problems);
   }
   return result;
-}
-
-/** Joins repeated header lines into one list value (RFC 9110 §5.3). */
-export function joinLines(value: string | readonly string[] | undefined): string {
-  if (value === undefined) return "";
-  if (typeof value === "string") return value;
-  if (value.length === 1) return typeof value[0] === "string" ? value[0] : "";
-  let text = "";
-  for (const line of value) {
-    if (typeof line !== "string") continue;
-    text = text.length === 0 ? line : `${text},${line}`;
-  }
-  return text;
-}
-
-/** Throws the strict-mode error for a non-empty problem list. */
-export function throwIfProblems(problems: readonly Problem[]): void {
-  const first = problems[0];
-  if (first === undefined) return;
-  const more = problems.length > 1 ? ` (and ${problems.length - 1} more problem${problems.length > 2 ? "s" : ""})` : "";
-  throw new DetourError(first.code, first.message + more, { cause: problems });
-}
-
-/** How a carrier is named in messages: "x-detour", "baggage member 'detour'", ... */
-export function carrierLabel(carrier: string): string {
-  if (carrier === "baggage") return "baggage member 'detour'";
-  if (carrier.startsWith("baggage:")) return `baggage member '${carrier.slice(8)}'`;
-  return carrier;
 }
 
 function isOws(code: number): boolean {
@@ -272,22 +243,4 @@ const EMPTY_MAP: ReadonlyMap<string, string> = new Map();
 
 function overLimit(code: ProblemCode, message: string, carrier: string): ParseResult {
   return { set: OverrideSet.EMPTY, problems: [{ code, message, carrier }] };
-}
-
-/** UTF-8 byte length without TextEncoder/Buffer allocation (core runs outside Node too). */
-export function utf8Length(text: string): number {
-  let bytes = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c < 0x80) bytes += 1;
-    else if (c < 0x800) bytes += 2;
-    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) {
-      const next = text.charCodeAt(i + 1);
-      if (next >= 0xdc00 && next <= 0xdfff) {
-        bytes += 4;
-        i++;
-      } else bytes += 3; // lone surrogate: encoded as U+FFFD (3 bytes)
-    } else bytes += 3;
-  }
-  return bytes;
 }

@@ -1,3 +1,5 @@
+import { DetourError } from "./detour-error.js";
+
 /**
  * Why an override entry or a whole carrier was dropped. Codes are stable API (match on them,
  * count them in metrics); messages are for people and may change.
@@ -53,4 +55,19 @@ export function quoteForMessage(text: string): string {
   if (printable) return `'${text}'`;
   const cut = text.length > MAX_QUOTED ? `${text.slice(0, MAX_QUOTED)}…` : text;
   return JSON.stringify(cut);
+}
+
+/** How a carrier is named in messages: "x-detour", "baggage member 'detour'", ... */
+export function carrierLabel(carrier: string): string {
+  if (carrier === "baggage") return "baggage member 'detour'";
+  if (carrier.startsWith("baggage:")) return `baggage member '${carrier.slice(8)}'`;
+  return carrier;
+}
+
+/** Throws the strict-mode error for a non-empty problem list. */
+export function throwIfProblems(problems: readonly Problem[]): void {
+  const first = problems[0];
+  if (first === undefined) return;
+  const more = problems.length > 1 ? ` (and ${problems.length - 1} more problem${problems.length > 2 ? "s" : ""})` : "";
+  throw new DetourError(first.code, first.message + more, { cause: problems });
 }

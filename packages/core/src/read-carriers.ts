@@ -6,8 +6,8 @@ import { resolveLimits, type OverrideLimits } from "./limits.js";
 import { encodedOverrideText, OverrideSet, rememberEncodedOverrideText } from "./override-set.js";
 import { parseEncodedOverrides } from "./parse-encoded-overrides.js";
 import { CacheKind, cacheOverrideSet, cachedOverrideSet } from "./override-cache.js";
-import { carrierLabel, EntrySyntax, parseCarrierValue, throwIfProblems } from "./parse-overrides.js";
-import { quoteForMessage, type Problem } from "./problem.js";
+import { EntrySyntax, parseCarrierValue } from "./parse-overrides.js";
+import { carrierLabel, quoteForMessage, throwIfProblems, type Problem } from "./problem.js";
 
 /** What one present carrier said. */
 export interface CarrierReport {

@@ -23,14 +23,19 @@ Examples:
  * trust settings).
  */
 export function detourSchemaText(): string {
-  const { $schema, ...server } = detourConfigJsonSchema() as { $schema?: string; properties?: Record<string, unknown> };
-  const { $schema: _edgeDialect, ...edge } = z.toJSONSchema(edgeSettingsSchema, { io: "input" }) as Record<string, unknown>;
+  const { $schema, ...server } = detourConfigJsonSchema() as { $schema?: string; properties?: Record<string, { properties?: object; description?: string }> };
+  const properties = { ...server.properties };
+  // The server's schema describes the edge listener itself once edge trust defines the section.
+  if (properties.edge?.properties === undefined || !("listen" in properties.edge.properties)) {
+    const { $schema: _dialect, ...edge } = z.toJSONSchema(edgeSettingsSchema, { io: "input" }) as Record<string, unknown>;
+    properties.edge = { ...edge, description: "the front door: where it listens and which service it serves" };
+  }
   const schema = {
     $schema,
     title: "detour.yaml",
     description: "detour topology: services, versions, baselines, workloads, aliases, limits, server and edge settings.",
     ...server,
-    properties: { ...server.properties, edge: { ...edge, description: "the front door: where it listens and which service it serves (edge trust settings join here)" } },
+    properties,
   };
   return `${JSON.stringify(schema, null, 2)}\n`;
 }

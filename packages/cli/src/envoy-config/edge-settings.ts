@@ -13,24 +13,26 @@ export const edgeSettingsSchema = z.looseObject({
     .regex(/^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, "must be host:port, e.g. 127.0.0.1:10000")
     .default("127.0.0.1:10000")
     .describe("address of the edge listener (the front door)"),
-  service: z.string().min(1).describe("the service the edge forwards every request to, e.g. frontend"),
+  service: z.string().min(1).optional().describe("the service the edge forwards every request to, e.g. frontend; without it no edge listener is generated"),
 });
 
-export type EdgeSettings = z.output<typeof edgeSettingsSchema>;
+export type EdgeSettings = z.output<typeof edgeSettingsSchema> & { readonly service: string };
 
-/** The edge settings of a topology, or undefined when it has no `edge:` section. */
+/** The edge listener settings of a topology, or undefined when it names no edge service. */
 export function edgeSettingsFromTopology(config: DetourConfig): EdgeSettings | undefined {
-  if (config.edge === undefined) return undefined;
+  if (config.edge === undefined || config.edge === null) return undefined;
   const result = edgeSettingsSchema.safeParse(config.edge);
   if (!result.success) {
     const issue = result.error.issues[0]!;
     throw new DetourError("topology-invalid", `edge.${issue.path.join(".")}: ${issue.message}`);
   }
-  if (!Object.hasOwn(config.services, result.data.service)) {
+  const service = result.data.service;
+  if (service === undefined) return undefined;
+  if (!Object.hasOwn(config.services, service)) {
     throw new DetourError(
       "topology-invalid",
-      `edge.service: '${result.data.service}' is not a service of the topology (services: ${Object.keys(config.services).join(", ")}): name one of them`,
+      `edge.service: '${service}' is not a service of the topology (services: ${Object.keys(config.services).join(", ")}): name one of them`,
     );
   }
-  return result.data;
+  return { ...result.data, service };
 }

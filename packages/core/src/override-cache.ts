@@ -34,3 +34,13 @@ export function cacheOverrideSet(limits: OverrideLimits, kind: CacheKind, raw: s
   if (table.size >= MAX_CACHED_VALUES) table.clear();
   table.set(raw, set);
 }
+
+/**
+ * A copy of `text` that does not share storage with a larger string. V8 represents a slice of 13
+ * or more characters as a view that keeps its whole parent alive; a baggage member value sliced
+ * from a 60 KiB header would otherwise pin that header in the cache. Concatenating forces a new
+ * flat string of `text`'s length when it is sliced back (cost: one copy, on cache misses only).
+ */
+export function detachedCopy(text: string): string {
+  return (" " + text).slice(1);
+}

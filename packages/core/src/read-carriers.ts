@@ -5,7 +5,7 @@ import { readHeaderValues, type HeaderInput } from "./header-input.js";
 import { resolveLimits, type OverrideLimits } from "./limits.js";
 import { encodedOverrideText, OverrideSet, rememberEncodedOverrideText } from "./override-set.js";
 import { parseEncodedOverrides } from "./parse-encoded-overrides.js";
-import { CacheKind, cacheOverrideSet, cachedOverrideSet } from "./override-cache.js";
+import { CacheKind, cacheOverrideSet, cachedOverrideSet, detachedCopy } from "./override-cache.js";
 import { EntrySyntax, parseCarrierValue } from "./parse-overrides.js";
 import { carrierLabel, quoteForMessage, throwIfProblems, type Problem } from "./problem.js";
 
@@ -205,24 +205,28 @@ function baggageReport(
   if (syntax === EntrySyntax.Equals && raw.length <= 3 * limits.maxValueBytes) {
     const cached = cachedOverrideSet(limits, CacheKind.Encoded, raw);
     if (cached !== undefined) return { carrier, raw, set: cached, problems: [] };
-    const fast = parseEncodedOverrides(raw, limits);
+  }
+  // `raw` is a slice of the whole baggage header; what may be cached must not keep that alive.
+  const own = detachedCopy(raw);
+  if (syntax === EntrySyntax.Equals) {
+    const fast = parseEncodedOverrides(own, limits);
     if (fast !== undefined) {
-      cacheOverrideSet(limits, CacheKind.Encoded, raw, fast);
+      cacheOverrideSet(limits, CacheKind.Encoded, own, fast);
       return { carrier, raw, set: fast, problems: [] };
     }
   }
-  const decoded = decodeBaggageValueDetailed(finding.raw);
+  const decoded = decodeBaggageValueDetailed(own);
   if (decoded === undefined) {
     return {
       carrier,
-      raw: finding.raw,
+      raw,
       set: OverrideSet.EMPTY,
       problems: [
         {
           code: "bad-percent-encoding",
-          message: `${label} value ${quoteForMessage(finding.raw)} has a '%' not followed by two hex digits: percent-encode the value (e.g. '=' as %3D, ',' as %2C)`,
+          message: `${label} value ${quoteForMessage(raw)} has a '%' not followed by two hex digits: percent-encode the value (e.g. '=' as %3D, ',' as %2C)`,
           carrier,
-          entry: finding.raw,
+          entry: raw,
         },
       ],
     };
@@ -231,8 +235,8 @@ function baggageReport(
   // Canonical text in standard encoding (what our writer and OTel produce): the raw value is the
   // encoded form, so writing the set back reuses it.
   if (syntax === EntrySyntax.Equals && problems.length === 0 && !set.isEmpty) {
-    if (decoded.standard && set.toString() === decoded.value) rememberEncodedOverrideText(set, raw);
-    cacheOverrideSet(limits, CacheKind.Encoded, raw, set);
+    if (decoded.standard && set.toString() === decoded.value) rememberEncodedOverrideText(set, own);
+    cacheOverrideSet(limits, CacheKind.Encoded, own, set);
   }
-  return { carrier, raw: finding.raw, set, problems };
+  return { carrier, raw, set, problems };
 }

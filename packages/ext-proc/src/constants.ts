@@ -38,3 +38,39 @@ export const RELOAD_DEBOUNCE_MS = 150;
 export const LATENCY_BUCKETS_SECONDS: readonly number[] = [
   0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
 ];
+
+/*
+ * Edge trust (issue 7, docs/security.md).
+ */
+
+/**
+ * Internal marker the edge ext_proc sets on every request it answered. Envoy strips any copy a
+ * client sends before routing (early_header_mutation), so it cannot be forged; the edge routes
+ * forward a request as ext_proc left it only when the marker is there, and otherwise (ext_proc
+ * down, failed open) remove every override carrier, baggage included.
+ */
+export const EDGE_MARKER_HEADER = "x-detour-edge";
+export const EDGE_MARKER_VALUE = "checked";
+
+/** Status of an `edge.onInvalid: reject` answer to a bad token: the credential was not accepted. */
+export const TOKEN_REJECT_STATUS = 401;
+
+/**
+ * Longest token read, in bytes. A token with a 1 KiB override (the carrier limit), the usual
+ * claims and an EdDSA/ES256 signature stays under 2 KiB; 4 KiB is also a browser's per-cookie
+ * limit. Anything longer is refused before any base64 or JSON work.
+ */
+export const MAX_TOKEN_BYTES = 4096;
+
+/**
+ * Verified tokens remembered (by their full text, until they expire), so a client reusing its
+ * token costs a map lookup instead of a signature check. Bounded so random tokens cannot grow
+ * memory; the least recently used entry goes first.
+ */
+export const TOKEN_CACHE_LIMIT = 10_000;
+
+/** Envoy's key of the attribute Struct in ProcessingRequest.attributes (ext_proc filter name). */
+export const EXT_PROC_ATTRIBUTES_KEY = "envoy.filters.http.ext_proc";
+
+/** The CEL attribute the edge asks Envoy for: the downstream peer's `ip:port`. */
+export const SOURCE_ADDRESS_ATTRIBUTE = "source.address";

@@ -16,8 +16,21 @@ export {
   type ServiceConfig,
   type WorkloadConfig,
 } from "./config/detour-config-schema.js";
+export {
+  allowListSchema,
+  cidrSchema,
+  edgeSchema,
+  edgeTokensSchema,
+  tokenKeySchema,
+  workloadTrustSchema,
+  type AllowListConfig,
+  type EdgeConfig,
+  type EdgeTokensConfig,
+  type TokenKeyConfig,
+} from "./config/edge-config-schema.js";
 export { documentPath, loadConfigFile, parseConfig, parseConfigText } from "./config/load-config.js";
 export { ROLE_METADATA, WORKLOAD_METADATA } from "./constants.js";
+export { EDGE_MARKER_HEADER, EDGE_MARKER_VALUE, MAX_TOKEN_BYTES, SOURCE_ADDRESS_ATTRIBUTE, TOKEN_REJECT_STATUS } from "./constants.js";
 export {
   decide,
   OUTCOMES,
@@ -31,6 +44,20 @@ export {
 } from "./decision/route-decision.js";
 export { routingTableFromConfig, type RoutingTable, type ServiceRoutes } from "./decision/routing-table.js";
 export { serviceFromAuthority } from "./decision/destination-service.js";
+export {
+  decideEdge,
+  decideTokenHop,
+  type EdgeDecisionInput,
+  type TrustedDecision,
+  type TrustVerdict,
+  type TrustVia,
+} from "./decision/trust-decision.js";
+export { REJECTION_REASONS, type RejectionReason } from "./trust/rejection-reason.js";
+export { OVERRIDE_CLAIM, SERVICES_CLAIM } from "./trust/token-claims.js";
+export { keyRingFromConfig, keyRingFromFile, MIN_SECRET_BYTES, type KeyRing, type TokenAlgorithm, type VerificationKey } from "./trust/key-ring.js";
+export { createTokenVerifier, type TokenCheck, type TokenVerifier, type TokenVerifierOptions, type VerifiedToken } from "./trust/token-verifier.js";
+export { findToken, NO_TOKEN, type TokenFinding } from "./trust/token-finding.js";
+export { trustTableFromConfig, type TrustTable, type TrustTableOptions } from "./trust/trust-table.js";
 export {
   createExtProcServer,
   type ExtProcAddresses,

@@ -1,5 +1,6 @@
 import { parseOverrides, VERSION_PATTERN } from "@detour/core";
 import { z } from "zod";
+import { edgeSchema, workloadTrustSchema } from "./edge-config-schema.js";
 
 /*
  * The schema of `detour.yaml`, the one topology file that drives the ext_proc server, the Envoy
@@ -63,6 +64,7 @@ export const workloadSchema = z.strictObject({
   inject: overrideText
     .optional()
     .describe("override (x-detour syntax, e.g. '*=pr-7') merged under every outbound request of this workload; the request's own entries win per service"),
+  trust: workloadTrustSchema.optional(),
 });
 
 export const aliasSchema = z.union([
@@ -106,7 +108,7 @@ export const detourConfigSchema = z
     aliases: z.array(aliasSchema).default([]).describe("foreign override carriers read after x-detour and baggage, in this order"),
     limits: limitsSchema.default({ maxEntries: 32, maxValueBytes: 1024 }),
     server: serverSchema.default({ listen: "127.0.0.1:50051", metrics: "127.0.0.1:9464", logLevel: "info", shutdownGraceMs: 5_000 }),
-    edge: z.looseObject({}).optional().describe("reserved for edge trust settings (signed tokens); not read by the outbound server"),
+    edge: edgeSchema.optional().describe("the front door: its listener (generators) and who may set an override there (docs/security.md)"),
   })
   .superRefine((config, ctx) => {
     const owner = new Map<string, string>();
@@ -122,6 +124,22 @@ export const detourConfigSchema = z
           });
         }
         owner.set(name, service);
+      }
+    }
+    if (config.edge?.service !== undefined && !Object.hasOwn(config.services, config.edge.service)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["edge", "service"],
+        message: `'${config.edge.service}' is not a service of the topology (services: ${Object.keys(config.services).join(", ")}): name one of them`,
+      });
+    }
+    for (const [key, workload] of Object.entries(config.workloads)) {
+      if (workload.trust === "token" && config.edge?.tokens === undefined) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["workloads", key, "trust"],
+          message: "trust: token needs token keys: configure edge.tokens.keys (the sidecar verifies with the edge's keys)",
+        });
       }
     }
     for (const [index, alias] of config.aliases.entries()) {

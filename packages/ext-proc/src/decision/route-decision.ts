@@ -42,6 +42,8 @@ export interface RejectAnswer {
   readonly status: number;
   /** One line of plain text, newline-terminated. */
   readonly body: string;
+  /** Envoy's response code details (access log %RESPONSE_CODE_DETAILS%); default detour_unknown_version_rejected. */
+  readonly details?: string;
 }
 
 export interface RouteDecision {

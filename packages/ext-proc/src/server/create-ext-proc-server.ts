@@ -8,6 +8,7 @@ import type { Registry } from "prom-client";
 import type { DetourConfig } from "../config/detour-config-schema.js";
 import { routingTableFromConfig, type RoutingTable } from "../decision/routing-table.js";
 import { createProcessHandler, type ProcessCall } from "../service/process-stream.js";
+import { trustTableFromConfig, type TrustTable } from "../trust/trust-table.js";
 import { EXT_PROC_SERVICE_NAME, processMethod } from "../service/protobuf-adapter.js";
 import { createHttpEndpoints } from "./http-endpoints.js";
 import { formatListenAddress, listenAddressFromText } from "./listen-address.js";
@@ -18,6 +19,8 @@ export interface ExtProcServerOptions {
   readonly logger?: Logger;
   /** Prometheus registry to register into; default a fresh one (so several servers can coexist). */
   readonly registry?: Registry;
+  /** Folder that relative paths in the config (edge token key files) resolve against; default the working directory. */
+  readonly baseDir?: string;
 }
 
 export interface ExtProcAddresses {
@@ -58,6 +61,9 @@ const PROCESS_SERVICE: ServiceDefinition = { Process: processMethod };
 export function createExtProcServer(initialConfig: DetourConfig, options: ExtProcServerOptions = {}): ExtProcServer {
   let config = initialConfig;
   let table: RoutingTable = routingTableFromConfig(config);
+  const baseDir = options.baseDir ?? process.cwd();
+  // Edge trust (issue 7): keys are loaded here, at start and reload, never on a request.
+  let trust: TrustTable = trustTableFromConfig(config, table, { baseDir });
   const logger = options.logger ?? pino({ level: config.server.logLevel, base: { component: "detour-ext-proc" } });
   const metrics = createMetrics(options.registry);
   const streams = new Set<ProcessCall>();
@@ -85,6 +91,7 @@ export function createExtProcServer(initialConfig: DetourConfig, options: ExtPro
     grpc.addService(PROCESS_SERVICE, {
       Process: createProcessHandler({
         table: () => table,
+        trust: () => trust,
         metrics,
         logger,
         onOpen: (call) => streams.add(call),
@@ -161,6 +168,7 @@ export function createExtProcServer(initialConfig: DetourConfig, options: ExtPro
 
   function reload(next: DetourConfig): void {
     const nextTable = routingTableFromConfig(next);
+    const nextTrust = trustTableFromConfig(next, nextTable, { baseDir });
     if (next.server.listen !== config.server.listen || next.server.metrics !== config.server.metrics) {
       logger.warn(
         { listen: config.server.listen, metrics: config.server.metrics, newListen: next.server.listen, newMetrics: next.server.metrics },
@@ -170,6 +178,7 @@ export function createExtProcServer(initialConfig: DetourConfig, options: ExtPro
     if (options.logger === undefined && next.server.logLevel !== config.server.logLevel) logger.level = next.server.logLevel;
     config = next;
     table = nextTable;
+    trust = nextTrust;
     metrics.recordReload("success");
     logger.info({ services: nextTable.services.size, workloads: Object.keys(next.workloads).length }, "config reloaded");
   }

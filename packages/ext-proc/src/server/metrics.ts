@@ -1,6 +1,7 @@
 import { Counter, Gauge, Histogram, Registry, type LabelValues } from "prom-client";
 import { LATENCY_BUCKETS_SECONDS } from "../constants.js";
 import { OUTCOMES, type Outcome, type RouteDecision } from "../decision/route-decision.js";
+import type { TrustVerdict } from "../decision/trust-decision.js";
 
 /** Label value for decisions whose :authority is not a topology service (keeps cardinality bounded). */
 export const UNKNOWN_SERVICE_LABEL = "(unknown)";
@@ -14,6 +15,8 @@ export interface ExtProcMetrics {
   streamClosed(): void;
   recordReload(result: "success" | "failure"): void;
   recordUnexpectedMessage(phase: string): void;
+  /** Edge trust (issue 7): what was admitted and every refused override attempt, by reason. */
+  recordTrust(role: string, verdict: TrustVerdict): void;
 }
 
 /**
@@ -56,6 +59,19 @@ export function createMetrics(registry: Registry = new Registry()): ExtProcMetri
     registers: [registry],
   });
 
+  const trustRejections = new Counter({
+    name: "detour_ext_proc_trust_rejections_total",
+    help: "override attempts refused by edge trust, by role (edge, outbound) and reason (expired, bad-signature, untrusted-carrier, ... see docs/security.md)",
+    labelNames: ["role", "reason"] as const,
+    registers: [registry],
+  });
+  const trustAdmissions = new Counter({
+    name: "detour_ext_proc_trust_admissions_total",
+    help: "overrides admitted by edge trust, by role and how (token, cidr, principal)",
+    labelNames: ["role", "via"] as const,
+    registers: [registry],
+  });
+
   const children = new Map<string, DecisionChildren>();
   function childrenFor(service: string): DecisionChildren {
     let found = children.get(service);
@@ -82,5 +98,9 @@ export function createMetrics(registry: Registry = new Registry()): ExtProcMetri
     streamClosed: () => active.dec(),
     recordReload: (result) => reloads.inc({ result }),
     recordUnexpectedMessage: (phase) => unexpected.inc({ phase }),
+    recordTrust(role, verdict) {
+      if (verdict.via !== undefined) trustAdmissions.inc({ role, via: verdict.via });
+      for (const reason of verdict.rejections) trustRejections.inc({ role, reason });
+    },
   };
 }

@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
 import { pino, type Logger } from "pino";
 import { loadConfigFile, parseConfigText } from "../config/load-config.js";
 import { createExtProcServer, type ExtProcServer } from "./create-ext-proc-server.js";
@@ -20,7 +21,8 @@ export interface RunningExtProc {
 export async function runExtProcServer(configPath: string, options: { logger?: Logger; exitOnSignal?: boolean } = {}): Promise<RunningExtProc> {
   const config = loadConfigFile(configPath);
   const logger = options.logger ?? pino({ level: config.server.logLevel, base: { component: "detour-ext-proc" } });
-  const server = createExtProcServer(config, { logger });
+  // Key files named in the config resolve against the config file's folder.
+  const server = createExtProcServer(config, { logger, baseDir: dirname(resolve(configPath)) });
   await server.start();
   let lastText = readFileSync(configPath, "utf8");
 

@@ -3,12 +3,20 @@ import type { Logger } from "pino";
 import { ROLE_METADATA, WORKLOAD_METADATA } from "../constants.js";
 import { decide, PASS_THROUGH, type RouteDecision, type Role } from "../decision/route-decision.js";
 import type { RoutingTable } from "../decision/routing-table.js";
+import { decideEdge, decideTokenHop, type TrustedDecision } from "../decision/trust-decision.js";
 import type { ExtProcMetrics } from "../server/metrics.js";
-import { continueResponse, encodeDecision, readMessage, type IncomingMessage } from "./protobuf-adapter.js";
+import { findToken, type TokenFinding } from "../trust/token-finding.js";
+import type { TrustTable } from "../trust/trust-table.js";
+import { continueResponse, encodeDecision, readMessage, type IncomingMessage, type StreamMessage } from "./protobuf-adapter.js";
 
 export interface ProcessStreamDeps {
   /** The routing table in force; read per message so a reload applies to the next request. */
   table(): RoutingTable;
+  /**
+   * Edge trust compiled from the same config (issue 7), read per message like the table. Used
+   * for role `edge` and for `trust: token` workloads; without it those route like outbound.
+   */
+  trust?(): TrustTable;
   readonly metrics: ExtProcMetrics;
   readonly logger: Logger;
   /** Called once when a stream opens and once when it is over, however it ended. */
@@ -42,6 +50,19 @@ function logDecision(logger: Logger, decision: RouteDecision, workload: string |
   );
 }
 
+/** A token finding that could not be produced (a bug, not bad input): treated as a bad token. */
+const UNVERIFIABLE: TokenFinding = Object.freeze({ status: "rejected", reason: "malformed", source: "header" });
+
+function logTrust(logger: Logger, role: Role, decision: TrustedDecision, workload: string | undefined): void {
+  const trust = decision.trust;
+  // Never the token or a header value: the reason, where the token travelled, and who minted it.
+  if (trust.rejections.length !== 0) {
+    logger.info({ role, workload, service: decision.service, reasons: trust.rejections, tokenSource: trust.tokenSource }, "override refused");
+  } else if (trust.via !== undefined && logger.isLevelEnabled("debug")) {
+    logger.debug({ role, workload, service: decision.service, via: trust.via, tokenSource: trust.tokenSource, kid: trust.kid, sub: trust.subject, override: decision.set.toString() }, "override admitted");
+  }
+}
+
 /**
  * The Process stream loop (one stream per HTTP request): translate each message, decide, write
  * exactly one answer per message. Envoy usually ends a stream with RST_STREAM (the server sees
@@ -64,18 +85,54 @@ export function createProcessHandler(deps: ProcessStreamDeps): (call: ProcessCal
       deps.onClose?.(call);
     };
 
-    call.on("data", (incoming: IncomingMessage) => {
+    /** Answers a request_headers message under edge trust: token verdict (maybe async) first, then the pure decision. */
+    const answerTrusted = (message: StreamMessage, table: RoutingTable, trust: TrustTable, started: number): void | Promise<void> => {
+      const finish = (finding: TokenFinding): void => {
+        let answer: Buffer;
+        let decision: RouteDecision = PASS_THROUGH;
+        try {
+          const trusted =
+            role === "edge"
+              ? decideEdge({ authority: message.authority, headers: message.headers, sourceAddress: message.sourceAddress }, table, trust, finding)
+              : decideTokenHop({ authority: message.authority, headers: message.headers, workload, role }, table, trust, finding);
+          decision = trusted;
+          answer = encodeDecision(trusted);
+          metrics.recordTrust(role, trusted.trust);
+          logTrust(logger, role, trusted, workload);
+        } catch (error) {
+          // Without the edge marker Envoy's fallback route removes every carrier: safe for overrides.
+          logger.warn({ err: error, workload, role }, "trust decision failed; the request continues without an override decision");
+          answer = continueResponse("request-headers")!;
+        }
+        metrics.recordDecision(decision, (performance.now() - started) / 1000);
+        if (logger.isLevelEnabled("debug")) logDecision(logger, decision, workload);
+        if (open && !call.cancelled && !message.observability) call.write(answer);
+      };
+      const finding = findToken(message.headers, trust, { cookieAndQuery: role === "edge" });
+      if (!(finding instanceof Promise)) return finish(finding);
+      return finding.then(finish, (error: unknown) => {
+        logger.warn({ err: error, role }, "token check failed; treating the token as malformed");
+        finish(UNVERIFIABLE);
+      });
+    };
+
+    const handle = (incoming: IncomingMessage): void | Promise<void> => {
       if (!open || call.cancelled) return;
       const started = performance.now();
       const table = deps.table();
+      const trust = deps.trust?.();
+      const trusted = trust !== undefined && (role === "edge" || (workload !== undefined && trust.tokenWorkloads.has(workload)));
       let answer: Buffer | undefined;
       let message;
       try {
-        message = readMessage(incoming, table.headerNames);
+        message = readMessage(incoming, trusted ? trust.headerNames : table.headerNames);
       } catch (error) {
         logger.warn({ err: error }, "unreadable ext_proc message; ending the stream so Envoy continues without it");
         call.end();
         return;
+      }
+      if (message.phase === "request-headers" && trusted) {
+        return answerTrusted(message, table, trust, started);
       }
       if (message.phase === "request-headers") {
         let decision: RouteDecision = PASS_THROUGH;
@@ -100,6 +157,26 @@ export function createProcessHandler(deps: ProcessStreamDeps): (call: ProcessCal
         }
       }
       if (!message.observability && answer !== undefined) call.write(answer);
+    };
+
+    // Answers must leave in message order; while a token check is pending, later messages wait.
+    let queue: Promise<void> | undefined;
+    call.on("data", (incoming: IncomingMessage) => {
+      if (queue !== undefined) {
+        const next: Promise<void> = queue.then(() => handle(incoming));
+        queue = next;
+        void next.then(() => {
+          if (queue === next) queue = undefined;
+        });
+        return;
+      }
+      const result = handle(incoming);
+      if (result instanceof Promise) {
+        queue = result;
+        void result.then(() => {
+          if (queue === result) queue = undefined;
+        });
+      }
     });
     call.on("end", () => {
       // Envoy half-closed (graceful close): finish with OK.

@@ -23,7 +23,7 @@ import {
   type ProcessingResponse,
 } from "../gen/envoy/service/ext_proc/v3/external_processor_pb.js";
 import { HttpStatusSchema } from "../gen/envoy/type/v3/http_status_pb.js";
-import { AUTHORITY_HEADER } from "../constants.js";
+import { AUTHORITY_HEADER, EXT_PROC_ATTRIBUTES_KEY, SOURCE_ADDRESS_ATTRIBUTE } from "../constants.js";
 import type { HeaderPair, RouteDecision } from "../decision/route-decision.js";
 
 /** The gRPC path Envoy calls (envoy/service/ext_proc/v3/external_processor.proto). */
@@ -51,6 +51,8 @@ export interface StreamMessage {
   readonly authority: string | undefined;
   /** Only the headers named in `wanted`, one entry per field line. */
   readonly headers: HeaderPair[];
+  /** The `source.address` attribute (`ip:port`), when the filter asks for it (the edge does). */
+  readonly sourceAddress?: string | undefined;
 }
 
 const PHASES: Record<string, Phase> = {
@@ -93,7 +95,9 @@ export function readMessage(incoming: IncomingMessage, wanted: ReadonlySet<strin
       headers.push([key, value]);
     }
   }
-  return { phase, observability: message.observabilityMode, authority, headers };
+  // request_attributes arrive as a Struct keyed by the CEL expression (envoy ext_proc matching_utils.cc).
+  const source = message.attributes[EXT_PROC_ATTRIBUTES_KEY]?.[SOURCE_ADDRESS_ATTRIBUTE];
+  return { phase, observability: message.observabilityMode, authority, headers, sourceAddress: typeof source === "string" ? source : undefined };
 }
 
 function frame(response: ProcessingResponse): Buffer {
@@ -172,7 +176,7 @@ export function encodeDecision(decision: RouteDecision): Buffer {
             status: create(HttpStatusSchema, { code: reject.status }),
             headers: mutation([["content-type", "text/plain; charset=utf-8"]], []),
             body: utf8Encoder.encode(reject.body),
-            details: "detour_unknown_version_rejected",
+            details: reject.details ?? "detour_unknown_version_rejected",
           }),
         },
       }),

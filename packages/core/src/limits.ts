@@ -36,6 +36,22 @@ export const BAGGAGE_MAX_MEMBERS = 180;
 export const BAGGAGE_MAX_BYTES = 8192;
 
 /**
+ * Most distinct carrier values the parse cache remembers per limits and syntax. Real traffic
+ * repeats a handful of override values (every request of a developer's session carries the same
+ * one), so a small table catches nearly all of them; when it fills up it is emptied, which bounds
+ * memory (values are at most maxValueBytes long) and keeps a stream of unique values at plain
+ * parse cost.
+ */
+export const MAX_CACHED_VALUES = 256;
+
+/**
+ * Most characters of untrusted input quoted in a problem message: enough to recognize an entry
+ * (a service and a version are at most 63 each), short enough that a hostile header cannot
+ * bloat log lines.
+ */
+export const MAX_QUOTED_CHARS = 64;
+
+/**
  * Fills in defaults. A limit that is not a positive integer is a programming or config error,
  * so it throws (at startup, where limits are configured) rather than silently disabling a limit.
  */

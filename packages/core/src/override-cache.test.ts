@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { DEFAULT_LIMITS } from "./limits.js";
-import { CacheKind, cachedOverrideSet, MAX_CACHED_VALUES } from "./override-cache.js";
+import { DEFAULT_LIMITS, MAX_CACHED_VALUES } from "./limits.js";
+import { CacheKind, cachedOverrideSet } from "./override-cache.js";
 import { parseOverrides } from "./parse-overrides.js";
 import { readCarriers } from "./read-carriers.js";
 

@@ -1,13 +1,5 @@
-import type { OverrideLimits } from "./limits.js";
+import { MAX_CACHED_VALUES, type OverrideLimits } from "./limits.js";
 import type { OverrideSet } from "./override-set.js";
-
-/**
- * Most distinct carrier values remembered per limits and syntax. Real traffic repeats a handful
- * of override values (every request of a developer's session carries the same one), so a small
- * table catches nearly all of them; when it fills up it is emptied, which bounds memory
- * (values are at most maxValueBytes long) and keeps a stream of unique values at plain parse cost.
- */
-export const MAX_CACHED_VALUES = 256;
 
 /** Which parser produced a set: the same raw text means different things in each. */
 export const CacheKind = { Plain: 0, Encoded: 1 } as const;

@@ -1,4 +1,5 @@
 import { DetourError } from "./detour-error.js";
+import { MAX_QUOTED_CHARS } from "./limits.js";
 
 /**
  * Why an override entry or a whole carrier was dropped. Codes are stable API (match on them,
@@ -40,20 +41,18 @@ export interface Problem {
   readonly entry?: string;
 }
 
-const MAX_QUOTED = 64;
-
 /**
  * Quotes untrusted text for a message: short and printable ASCII as-is, anything else escaped
  * and cut, so a hostile header cannot put control characters or kilobytes into a log line.
  */
 export function quoteForMessage(text: string): string {
-  let printable = text.length <= MAX_QUOTED;
+  let printable = text.length <= MAX_QUOTED_CHARS;
   for (let i = 0; printable && i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (c < 0x20 || c > 0x7e || c === 0x27 /* ' */ || c === 0x5c /* \ */) printable = false;
   }
   if (printable) return `'${text}'`;
-  const cut = text.length > MAX_QUOTED ? `${text.slice(0, MAX_QUOTED)}…` : text;
+  const cut = text.length > MAX_QUOTED_CHARS ? `${text.slice(0, MAX_QUOTED_CHARS)}…` : text;
   return JSON.stringify(cut);
 }
 

@@ -1,0 +1,130 @@
+import { createConnection } from "node:net";
+import { fileURLToPath } from "node:url";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { loadConfigFile } from "@detour/ext-proc";
+import { callNodeFromJson, compactTree } from "../../packages/cli/src/demo/call-tree.js";
+import { readDemoRequests } from "../../packages/cli/src/demo/demo-requests.js";
+import { waitFor } from "../support/wait-for.js";
+import { composeFileForTests } from "./support/compose-file.js";
+import { composeProject, type ComposeProject } from "./support/compose-project.js";
+import { dockerUnavailableReason } from "./support/docker-daemon.js";
+import { offlineImages } from "./support/offline-images.js";
+
+/** The topology docker-compose.yml is generated from, and the requests `detour demo` checks. */
+const TOPOLOGY = fileURLToPath(new URL("../../examples/detour.yaml", import.meta.url));
+const DEMO_REQUESTS = fileURLToPath(new URL("../../examples/demo-requests.yaml", import.meta.url));
+
+const choice = composeFileForTests();
+const unavailable = dockerUnavailableReason();
+const skipReason = unavailable ?? (choice.kind === "skip" ? choice.reason : undefined);
+if (skipReason !== undefined) console.warn(`SKIPPED compose lane: ${skipReason}`);
+
+async function get(url: string, headers: Record<string, string> = {}): Promise<{ status: number; body: unknown; text: string }> {
+  const response = await fetch(url, { headers, signal: AbortSignal.timeout(20_000) });
+  const text = await response.text();
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    body = undefined;
+  }
+  return { status: response.status, body, text };
+}
+
+const portInUse = (host: string, port: number) =>
+  new Promise<boolean>((resolve) => {
+    const socket = createConnection({ host, port });
+    socket.once("connect", () => (socket.destroy(), resolve(true)));
+    socket.once("error", () => resolve(false));
+  });
+
+// docker-compose.yml (or its host-network variant) started for real on the private daemon with
+// the offline images; the demo requests go through the edge on loopback and each call tree is
+// checked, then everything is torn down.
+describe.skipIf(skipReason !== undefined)("docker-compose.yml, started for real (docker-compose up)", () => {
+  const topology = loadConfigFile(TOPOLOGY);
+  const demo = readDemoRequests(DEMO_REQUESTS);
+  const edgeListen = String((topology.edge as { listen?: unknown } | undefined)?.listen ?? "127.0.0.1:10000");
+  const edgeHost = edgeListen.slice(0, edgeListen.lastIndexOf(":"));
+  const edgePort = Number(edgeListen.slice(edgeListen.lastIndexOf(":") + 1));
+  const edgeUrl = `http://${edgeListen}`;
+  let project: ComposeProject | undefined;
+  let failed = false;
+
+  beforeAll(async () => {
+    if (choice.kind === "error") throw new Error(choice.reason);
+    if (choice.kind !== "run") return;
+    const built = Object.values(offlineImages());
+    const foreign = choice.images.filter((image) => !built.includes(image));
+    if (foreign.length > 0) {
+      throw new Error(`${choice.file} uses ${foreign.join(", ")}, which the lane cannot build offline: use the tags of docker/images.env (${built.join(", ")})`);
+    }
+    if (edgeHost !== "127.0.0.1" && edgeHost !== "localhost") throw new Error(`edge.listen ${edgeListen} is not on loopback`);
+    if (await portInUse(edgeHost, edgePort)) throw new Error(`the edge port ${edgeListen} is already in use (is \`detour demo\` running?)`);
+    console.info(`compose lane: ${choice.why}`);
+    project = composeProject(choice.file, `detour-lane-${process.pid}`);
+    const upStarted = Date.now();
+    await project.up();
+    // Ready = every container running, the ext_proc server ready, every instance healthy and
+    // a first answer through the edge, all probed on loopback. (The file's own healthchecks
+    // gate `depends_on` only; on a loaded two-core machine they can lag the processes.)
+    const probes: [string, string, Record<string, string>][] = [[`the ext_proc server (${topology.server.metrics}/readyz)`, `http://${topology.server.metrics}/readyz`, {}]];
+    for (const [service, spec] of Object.entries(topology.services)) {
+      for (const [version, { endpoint }] of Object.entries(spec.versions)) {
+        if (endpoint !== undefined) probes.push([`${service}@${version} (${endpoint}/healthz)`, `http://${endpoint}/healthz`, {}]);
+      }
+    }
+    probes.push([`a first answer through the edge (${edgeUrl})`, `${edgeUrl}/`, { "x-detour": "pricing=v1" }]);
+    for (const [what, url, headers] of probes) {
+      await waitFor(
+        async () => {
+          const stopped = (await project!.states()).filter((state) => state.status !== "running");
+          if (stopped.length > 0) return { stopped };
+          return (await get(url, headers)).status === 200 ? { stopped } : undefined;
+        },
+        { what, timeoutMs: 180_000, intervalMs: 250 },
+      )
+        .then(({ stopped }) => {
+          if (stopped.length > 0) throw new Error(`containers stopped: ${stopped.map((state) => `${state.name} (${state.status})`).join(", ")}`);
+        })
+        .catch(async (error: unknown) => {
+          throw new Error(`${(error as Error).message}\n${await project!.logs()}`);
+        });
+    }
+    const states = await project.states();
+    console.info(
+      `compose lane: ${states.length} containers up and answering in ${((Date.now() - upStarted) / 1000).toFixed(1)}s (health: ${states.map((state) => `${state.name.replace(`${project!.name}_`, "")}=${state.health}`).join(" ")})`,
+    );
+  });
+
+  afterEach((context) => {
+    if (context.task.result?.state === "fail") failed = true;
+  });
+
+  afterAll(async () => {
+    if (!project) return;
+    if (failed) console.error(`docker-compose logs (tail):\n${await project.logs()}`);
+    await project.down();
+  });
+
+  it.each(demo.requests.map((r) => [r.name, r] as const))("edge request: %s", async (_name, request) => {
+    const answer = await get(new URL(request.path, edgeUrl).href, request.headers);
+    const tree = compactTree(callNodeFromJson(answer.body ?? { error: answer.text, status: answer.status }, "frontend"));
+    expect(tree, answer.text).toBe(request.expect);
+  });
+
+  it.each(demo.jobs.map((j) => [j.name, j] as const))("background job: %s", async (_name, job) => {
+    const [service = "", version = ""] = job.workload.split("/");
+    const endpoint = topology.services[service]?.versions[version]?.endpoint;
+    expect(endpoint, `${job.workload} has an endpoint in examples/detour.yaml`).toBeDefined();
+    let last = "";
+    await waitFor(
+      async () => {
+        const answer = await get(`http://${endpoint}${job.path}`);
+        last = compactTree(callNodeFromJson(answer.body ?? { error: answer.text, status: answer.status }, service));
+        return last === job.expect ? true : undefined;
+      },
+      { what: `${job.workload}'s job to show ${job.expect}`, timeoutMs: 30_000, intervalMs: 500 },
+    ).catch(() => expect(last).toBe(job.expect));
+  });
+});

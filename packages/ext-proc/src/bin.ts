@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { parseArgs } from "node:util";
 import { DetourError } from "@detour/core";
+import { collectDefaultMetrics } from "prom-client";
 import { runExtProcServer } from "./server/run-ext-proc-server.js";
 
 const USAGE = `usage: detour-ext-proc --config detour.yaml
@@ -27,7 +28,11 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   try {
-    await runExtProcServer(values.config);
+    const running = await runExtProcServer(values.config);
+    // Process metrics (process_resident_memory_bytes, nodejs_heap_size_used_bytes,
+    // nodejs_eventloop_lag_seconds, ...) for alerting on leaks and a blocked event loop
+    // (docs/operations.md). Here, not in the server: only the process owns them.
+    collectDefaultMetrics({ register: running.server.metrics.registry });
   } catch (error) {
     const message = error instanceof DetourError ? error.message : error instanceof Error ? (error.stack ?? error.message) : String(error);
     process.stderr.write(`detour-ext-proc: ${message}\n`);

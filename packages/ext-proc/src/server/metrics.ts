@@ -59,6 +59,15 @@ export function createMetrics(registry: Registry = new Registry()): ExtProcMetri
     registers: [registry],
   });
 
+  // Every dropped entry or ignored carrier, by its @detour/core problem code (a closed set) and
+  // carrier (x-detour, baggage or a configured alias), so hostile or broken clients show up by kind.
+  const carrierProblems = new Counter({
+    name: "detour_ext_proc_carrier_problems_total",
+    help: "override carrier problems by reason (missing-equals, invalid-service, invalid-version, too-many-entries, value-too-long, bad-percent-encoding, bad-baggage-member, baggage-over-limit) and carrier",
+    labelNames: ["reason", "carrier"] as const,
+    registers: [registry],
+  });
+
   const trustRejections = new Counter({
     name: "detour_ext_proc_trust_rejections_total",
     help: "override attempts refused by edge trust, by role (edge, outbound) and reason (expired, bad-signature, untrusted-carrier, ... see docs/security.md)",
@@ -89,6 +98,7 @@ export function createMetrics(registry: Registry = new Registry()): ExtProcMetri
     recordDecision(decision, seconds) {
       requests.inc();
       latency.observe(seconds);
+      for (const problem of decision.problems) carrierProblems.inc({ reason: problem.code, carrier: problem.carrier ?? "unknown" });
       const outcomes = decision.outcomes;
       if (outcomes.length === 0) return;
       const counters = childrenFor(decision.service ?? UNKNOWN_SERVICE_LABEL);

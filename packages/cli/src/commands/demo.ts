@@ -133,7 +133,8 @@ async function runDemo(flags: DemoFlags, io: CliIo): Promise<number> {
       if (supervisor.reaperPid !== undefined) processes.push({ name: "reaper", pid: supervisor.reaperPid });
       io.stdout.write(`${JSON.stringify({ ok, edge: demo.edgeUrl, dir: demo.dir, processes, results: outcomes }, null, 2)}\n`);
     } else {
-      io.stdout.write(`\n${formatOutcomes(outcomes, { baselines, edgeUrl: demo.edgeUrl, jobUrls })}`);
+      const intro = "Which version served each hop (← overridden: the override moved that hop off its baseline):";
+      io.stdout.write(`\n${intro}\n\n${formatOutcomes(outcomes, { baselines, edgeUrl: demo.edgeUrl, jobUrls })}`);
     }
     if (flags.once) return ok ? EXIT_OK : EXIT_FAILURE;
 
@@ -142,7 +143,7 @@ async function runDemo(flags: DemoFlags, io: CliIo): Promise<number> {
       "",
       `The demo is running. Edge: ${demo.edgeUrl}`,
       `Try:  ${curlLine(demo.edgeUrl, { "x-detour": "catalog=v2,pricing=v2" })}`,
-      `      detour explain -H 'x-detour: catalog=v2' --to catalog --from frontend/v1 --topology ${shownTopology}`,
+      `      npx detour explain -H 'x-detour: catalog=v2' --to catalog --from frontend/v1 --topology ${shownTopology}`,
       `Envoy admin: ${demo.envoyAdminUrl}/   this run's configs: ${demo.dir}`,
       "Press Ctrl-C to stop every process.",
       "",

@@ -1,6 +1,8 @@
 import { writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import type { Command } from "commander";
+import { DetourError } from "@detour/core";
+import { detourConfigSchema } from "@detour/ext-proc";
 import type { RegisterCommand } from "../cli-program.js";
 import { EXIT_OK } from "../exit-codes.js";
 import { extProcConfigFromTopology, extProcConfigYaml } from "../generate/ext-proc-config.js";
@@ -28,10 +30,13 @@ export const registerExtProcConfigCommand: RegisterCommand = (program: Command, 
     .action((options: { topology: string; out?: string; listen?: string; metrics?: string }) => {
       const topology = resolve(io.cwd, options.topology);
       const config = loadTopology(topology, io.cwd);
-      const text = extProcConfigYaml(
-        extProcConfigFromTopology(config, { listen: options.listen, metrics: options.metrics }),
-        generatedHeader("ext-proc-config", topology, io.cwd),
-      );
+      const serverConfig = extProcConfigFromTopology(config, { listen: options.listen, metrics: options.metrics });
+      const checked = detourConfigSchema.safeParse(serverConfig);
+      if (!checked.success) {
+        const issue = checked.error.issues[0]!;
+        throw new DetourError("usage", `--${issue.path.at(-1) === "metrics" ? "metrics" : "listen"}: ${issue.message}`);
+      }
+      const text = extProcConfigYaml(serverConfig, generatedHeader("ext-proc-config", topology, io.cwd));
       if (options.out === undefined) io.stdout.write(text);
       else writeFileSync(resolve(io.cwd, options.out), text);
       done(EXIT_OK);

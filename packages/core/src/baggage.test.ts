@@ -75,8 +75,10 @@ describe("scanBaggage window (OpenTelemetry's limits)", () => {
     expect(scanBaggage(`${head}xxxx,detour=a`, ["detour"])[0]?.kind).toBe("beyond-limit");
   });
 
-  it("does not report a window overflow when our key is not in it", () => {
+  it("does not report a window overflow when our key is not a member past it", () => {
     expect(scanBaggage(`${filler(300)}`, ["detour"])).toEqual([{ kind: "absent" }]);
+    expect(scanBaggage(`${filler(300)},note=detour,detours=1`, ["detour"])).toEqual([{ kind: "absent" }]);
+    expect(scanBaggage(`${filler(300)},note=x, detour ;p`, ["detour"])).toEqual([{ kind: "beyond-limit" }]);
   });
 
   it("never throws on any member shape", () => {

@@ -94,9 +94,25 @@ export function scanBaggage(baggage: string, keys: readonly string[]): MemberFin
   return found;
 }
 
+/** Marks keys that still appear as a member key after the window (a value merely mentioning one does not count). */
 function markBeyond(baggage: string, from: number, keys: readonly string[], found: MemberFinding[]): void {
+  let pending = false;
   for (let k = 0; k < keys.length; k++) {
-    if (found[k]?.kind === "absent" && baggage.includes(keys[k] as string, from)) found[k] = BEYOND;
+    if (found[k]?.kind === "absent" && baggage.includes(keys[k] as string, from)) pending = true;
+  }
+  if (!pending) return;
+  const length = baggage.length;
+  let pos = from;
+  while (pos < length) {
+    let comma = baggage.indexOf(",", pos);
+    if (comma === -1) comma = length;
+    let start = pos;
+    const end = comma;
+    pos = comma + 1;
+    while (start < end && isOws(baggage.charCodeAt(start))) start++;
+    for (let k = 0; k < keys.length; k++) {
+      if (found[k]?.kind === "absent" && valueStartFor(baggage, start, end, keys[k] as string) !== -1) found[k] = BEYOND;
+    }
   }
 }
 

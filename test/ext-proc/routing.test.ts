@@ -37,6 +37,7 @@ describe("ext_proc routing through real Envoy", () => {
   let server: ExtProcServer;
   let envoy: EnvoyProcess;
   let metricsPort = 0;
+  const requestsProcessed = async () => metricValue(await server.metrics.registry.metrics(), "detour_ext_proc_requests_total");
 
   beforeAll(async () => {
     upstreams = await startTopologyUpstreams();
@@ -56,6 +57,7 @@ describe("ext_proc routing through real Envoy", () => {
     const headers: Record<string, string | string[]> = {};
     for (const [name, spec] of Object.entries(testCase.headers ?? {})) headers[name] = headerValue(spec);
     const streamsBefore = await extProcStreamsStarted(envoy, via);
+    const processedBefore = await requestsProcessed();
 
     const response = await sendThroughSidecar(envoy.listenerPort(`outbound:${via}`), testCase.authority, { headers, path: "/quote" });
 
@@ -71,7 +73,9 @@ describe("ext_proc routing through real Envoy", () => {
     }
     if (expected.extProc !== undefined) {
       const streamsAfter = await extProcStreamsStarted(envoy, via);
+      // Counted on both sides: Envoy's streams_started and the server's own request counter.
       expect(streamsAfter - streamsBefore, `ext_proc streams for ${via}`).toBe(expected.extProc === "called" ? 1 : 0);
+      expect((await requestsProcessed()) - processedBefore, "requests the server processed").toBe(expected.extProc === "called" ? 1 : 0);
     }
   });
 

@@ -1,5 +1,5 @@
 import { fileURLToPath } from "node:url";
-import { envoyConfigFromTopology, startEnvoy, type EnvoyProcess } from "@detour/cli";
+import { envoyConfigFromTopology, outboundStatPrefix, startEnvoy, type EnvoyProcess } from "@detour/cli";
 import { loadConfigFile, type DetourConfig } from "@detour/ext-proc";
 import { envoyBin } from "./envoy.js";
 import { startUpstream, type Upstream } from "./upstream.js";
@@ -52,6 +52,5 @@ export async function startSidecars(config: DetourConfig, extProcPort: number): 
 
 /** Envoy's count of ext_proc streams a workload's listener opened (the skip path opens none). */
 export async function extProcStreamsStarted(envoy: EnvoyProcess, workload: string): Promise<number> {
-  const prefix = `outbound_${workload.replace(/[^A-Za-z0-9_-]/g, "_")}`;
-  return (await envoy.stats()).get(`http.${prefix}.ext_proc.streams_started`) ?? 0;
+  return (await envoy.stats()).get(`http.${outboundStatPrefix(workload)}.ext_proc.streams_started`) ?? 0;
 }

@@ -139,11 +139,20 @@ function mutation(set: readonly HeaderPair[], remove: readonly string[]): Header
 }
 
 /**
- * Answers that only set x-detour-route (the request already carried canonical carriers), by
- * version. Versions come from the config, so this stays small; the bound guards reload churn.
+ * Encoded header answers by their content. Real traffic repeats a few override values (the same
+ * developer header, the same sandbox key), so most answers are found here instead of being built
+ * and serialized again. Bounded: request-derived values could otherwise grow it without limit.
  */
-const routeOnly = new Map<string, Buffer>();
-const ROUTE_ONLY_CACHE_LIMIT = 1024;
+const answers = new Map<string, Buffer>();
+const ANSWER_CACHE_LIMIT = 4096;
+
+function answerKey(decision: RouteDecision): string {
+  let key = decision.clearRouteCache ? "c" : "-";
+  for (const [name, value] of decision.setHeaders) key += `\u0000${name}\u0000${value}`;
+  key += "\u0001";
+  for (const name of decision.removeHeaders) key += `\u0000${name}`;
+  return key;
+}
 
 function headersResponse(decision: RouteDecision): Buffer {
   // clear_route_cache is ignored by Envoy unless the same response carries a header mutation
@@ -182,19 +191,15 @@ export function encodeDecision(decision: RouteDecision): Buffer {
       }),
     );
   }
-  const set = decision.setHeaders;
-  if (set.length === 0 && decision.removeHeaders.length === 0) return CONTINUE["request-headers"];
-  const route = decision.route;
-  if (route !== undefined && set.length === 1 && decision.removeHeaders.length === 0 && decision.clearRouteCache) {
-    let cached = routeOnly.get(route);
-    if (cached === undefined) {
-      cached = headersResponse(decision);
-      if (routeOnly.size >= ROUTE_ONLY_CACHE_LIMIT) routeOnly.clear();
-      routeOnly.set(route, cached);
-    }
-    return cached;
+  if (decision.setHeaders.length === 0 && decision.removeHeaders.length === 0) return CONTINUE["request-headers"];
+  const key = answerKey(decision);
+  let answer = answers.get(key);
+  if (answer === undefined) {
+    answer = headersResponse(decision);
+    if (answers.size >= ANSWER_CACHE_LIMIT) answers.clear();
+    answers.set(key, answer);
   }
-  return headersResponse(decision);
+  return answer;
 }
 
 const passBuffer = (bytes: Buffer): Buffer => bytes;

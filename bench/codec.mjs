@@ -3,9 +3,13 @@
 //
 //   npx tsc -b packages/core && node bench/codec.mjs [--time-ms 600] [--rounds 7]
 //
-// Imports the BUILT package (packages/core/dist), so it measures what users run. Each case runs
-// warm-up iterations, then several timed rounds; the median round is reported. Speed is never
-// asserted in tests (DESIGN.md §7): this script prints numbers and ratios, nothing else.
+// Imports the BUILT package (packages/core/dist), so it measures what users run. Each header shape
+// runs twice: "warm" repeats one override value (a developer's session: detour's parse cache
+// hits), "cold" cycles through 4096 distinct values (the cache always misses, every read parses).
+// detour and OTel rounds alternate and the ratio is the median of paired rounds, so a busy
+// machine slows both sides of a pair alike. Speed is never asserted in tests (DESIGN.md §7):
+// this script prints numbers and ratios, nothing else. The summary line format
+// ("warm: geometric mean N.NNx, worst ...; cold: ...") is read by bench/harness/micro.mjs.
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { ROOT_CONTEXT, defaultTextMapGetter, defaultTextMapSetter } from "@opentelemetry/api";

@@ -113,7 +113,8 @@ async function main() {
   const startedAt = new Date().toISOString();
   const t0 = Date.now();
   log(`${settings.mode} mode: installing/locating tools`);
-  const tools = await benchTools();
+  // quick (CI smoke) never starts the Rust peer's multi-minute first build; it uses a built one.
+  const tools = await benchTools({ rust: settings.mode === "quick" ? "cached" : "build" });
   const machine = describeMachine({ envoyBin: tools.envoy, wrkBin: tools.wrk });
   const { description: _, ...cpus } = PINNING[settings.pin];
   const wrk = { wrkBin: tools.wrk, seconds: settings.seconds, connections: settings.connections, threads: settings.threads, cpus: cpus.load };

@@ -5,12 +5,13 @@ import { runToEnd } from "./child-processes.mjs";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
-export async function benchTools() {
+/** `rust`: "build" | "cached" | "skip", how to treat the optional Rust peer (see the script). */
+export async function benchTools({ rust = "build" } = {}) {
   const envoy = await runToEnd("install-envoy", `${ROOT}scripts/install-envoy`, [], { timeoutMs: 600_000 });
   if (envoy.code !== 0) throw new Error(`scripts/install-envoy failed:\n${envoy.output.slice(-2000)}`);
   const envoyBin = envoy.output.trim().split("\n").pop();
   // First build of the Go peer compiles go-control-plane: minutes on 2 cores, seconds after.
-  const tools = await runToEnd("install-bench-tools", `${ROOT}scripts/install-bench-tools`, [], { timeoutMs: 1_200_000 });
+  const tools = await runToEnd("install-bench-tools", `${ROOT}scripts/install-bench-tools`, [], { timeoutMs: 1_800_000, env: { BENCH_RUST: process.env.BENCH_RUST ?? rust } });
   if (tools.code !== 0) throw new Error(`scripts/install-bench-tools failed:\n${tools.output.slice(-3000)}`);
   const found = { envoy: envoyBin };
   for (const line of tools.output.split("\n")) {

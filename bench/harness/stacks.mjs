@@ -61,7 +61,7 @@ export const STACKS = {
   rust: {
     title: "Envoy + Rust ext_proc (tonic + envoy-types)",
     available(ctx) {
-      return ctx.tools["rust-tonic"] ? { available: true } : { available: false, reason: "optional Rust peer not built (no cargo, or BENCH_SKIP_RUST=1)" };
+      return ctx.tools["rust-tonic"] ? { available: true } : { available: false, reason: "optional Rust peer not built (no cargo; BENCH_RUST=skip; or --quick before a full run built it)" };
     },
     async start(ctx) {
       const peer = await startPeerServer("rust-tonic", ctx.tools["rust-tonic"], ctx.topology, ctx.cpus.extProc);

@@ -1,0 +1,51 @@
+/*
+ * The README's ESM and CommonJS setups, run as real child processes against the built package
+ * (dist/, built here with tsc -b): a preload calls setupDetour, the app makes outbound calls.
+ */
+import { execFile } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, expect, test } from "vitest";
+import { startUpstream, type Upstream } from "../../../test/support/upstream.js";
+
+const run = promisify(execFile);
+const root = fileURLToPath(new URL("../../../", import.meta.url));
+const fixture = (name: string) => fileURLToPath(new URL(`./testing/fixtures/${name}`, import.meta.url));
+
+let upstream: Upstream;
+beforeAll(async () => {
+  await run(process.execPath, [fileURLToPath(new URL("../../../node_modules/typescript/bin/tsc", import.meta.url)), "-b", "packages/otel"], { cwd: root });
+  upstream = await startUpstream("upstream", "v1");
+});
+afterAll(async () => {
+  await upstream?.close();
+});
+
+async function runApp(args: string[]): Promise<{ setup: unknown; stderr: string }> {
+  const { stdout, stderr } = await run(process.execPath, [...args, String(upstream.port)], { cwd: root, timeout: 20_000 });
+  return { setup: JSON.parse(stdout.trim()), stderr };
+}
+
+function expectCarried(path: string): void {
+  const headers = upstream.hits.find((h) => h.url === path)?.headers;
+  expect(headers?.["x-detour"], path).toBe("pricing=v2");
+  expect(headers?.baggage, path).toBe("detour=pricing%3Dv2");
+}
+
+test.each([
+  ["ESM, module.register(instrumentation hook) + setupDetour preload", "preload-esm.mjs"],
+  ["ESM, setupDetour preload without the loader hook", "preload-esm-no-loader.mjs"],
+])("%s: named and default node:http imports and fetch carry the override", async (_name, preload) => {
+  upstream.hits.length = 0;
+  const { setup, stderr } = await runApp(["--import", fixture(preload), fixture("app.mjs")]);
+  expect(setup).toEqual({ mode: "installed", instrumentations: ["http", "undici"] });
+  expect(stderr).not.toMatch(/has been loaded before/);
+  for (const path of ["/esm-named-import", "/esm-default-import", "/esm-fetch"]) expectCarried(path);
+});
+
+test("CommonJS, --require preload (require of the ESM package): destructured http.request and fetch carry the override", async () => {
+  upstream.hits.length = 0;
+  const { setup } = await runApp(["--require", fixture("preload.cjs"), fixture("app.cjs")]);
+  expect(setup).toEqual({ mode: "installed", instrumentations: ["http", "undici"] });
+  for (const path of ["/cjs-request", "/cjs-fetch"]) expectCarried(path);
+});

@@ -1,0 +1,74 @@
+import http from "node:http";
+import { context, diag, DiagLogLevel, propagation, ROOT_CONTEXT, defaultTextMapSetter } from "@opentelemetry/api";
+import { CompositePropagator, W3CTraceContextPropagator } from "@opentelemetry/core";
+import { afterEach, describe, expect, test } from "vitest";
+import { DetourError, OverrideSet } from "@detour/core";
+import { setOverrides } from "./override-context.js";
+import { propagationStatus } from "./propagation-status.js";
+import { setupDetour, type DetourSetup } from "./setup-detour.js";
+
+const wrapped = () => (http.request as { __wrapped?: boolean }).__wrapped === true;
+let current: DetourSetup | undefined;
+afterEach(() => {
+  current?.shutdown();
+  current = undefined;
+});
+
+describe("without an SDK", () => {
+  test("installs context manager, trace context + baggage + detour, http and undici", () => {
+    expect(propagationStatus()).toEqual({ contextManager: false, propagator: false });
+    current = setupDetour();
+    expect(current).toMatchObject({ mode: "installed", contextManager: "installed", instrumentations: ["http", "undici"] });
+    expect(propagation.fields()).toEqual(["traceparent", "tracestate", "baggage", "x-detour"]);
+    expect(propagationStatus()).toEqual({ contextManager: true, propagator: true });
+    expect(wrapped()).toBe(true);
+  });
+
+  test("a second call returns the first call's result", () => {
+    current = setupDetour();
+    expect(setupDetour({ http: false })).toBe(current);
+  });
+
+  test("shutdown undoes everything; setup works again afterwards", () => {
+    setupDetour().shutdown();
+    expect(propagation.fields()).toEqual([]);
+    expect(wrapped()).toBe(false);
+    current = setupDetour({ traceContext: false, undici: false });
+    expect(propagation.fields()).toEqual(["baggage", "x-detour"]);
+    expect(current.instrumentations).toEqual(["http"]);
+  });
+
+  test("bad options throw DetourError before anything is registered", () => {
+    expect(() => setupDetour({ limits: { maxValueBytes: -1 } })).toThrow(DetourError);
+    expect(propagation.fields()).toEqual([]);
+  });
+});
+
+describe("with a propagator already registered (an SDK)", () => {
+  test("composes after it, keeps it first, and says when it lacks baggage", () => {
+    const messages: string[] = [];
+    diag.setLogger(
+      { error: () => {}, warn: () => {}, info: (m: string) => messages.push(m), debug: () => {}, verbose: () => {} },
+      DiagLogLevel.INFO,
+    );
+    const sdkPropagator = new CompositePropagator({ propagators: [new W3CTraceContextPropagator()] });
+    propagation.setGlobalPropagator(sdkPropagator);
+    try {
+      current = setupDetour({ http: false, undici: false });
+      expect(current.mode).toBe("composed");
+      expect(propagation.fields()).toEqual(["traceparent", "tracestate", "x-detour", "baggage"]);
+      expect(messages.join("\n")).toMatch(/no W3C baggage/);
+      const carrier: Record<string, string> = {};
+      propagation.inject(setOverrides(ROOT_CONTEXT, OverrideSet.fromEntries([["pricing", "v2"]])), carrier, defaultTextMapSetter);
+      expect(carrier).toEqual({ "x-detour": "pricing=v2", baggage: "detour=pricing%3Dv2" });
+      // A second setup sees detour already in the global propagator.
+      current.shutdown();
+      expect(propagation.fields()).toEqual(["traceparent", "tracestate"]);
+      current = undefined;
+    } finally {
+      diag.disable();
+      propagation.disable();
+      context.disable();
+    }
+  });
+});

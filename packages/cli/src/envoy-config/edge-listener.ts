@@ -1,8 +1,7 @@
-import { ROUTE_HEADER } from "@detour/core";
-import { ROLE_METADATA, type DetourConfig } from "@detour/ext-proc";
+import { BAGGAGE_HEADER, BAGGAGE_MEMBER, DETOUR_HEADER, ROUTE_HEADER, TOKEN_COOKIE, TOKEN_HEADER } from "@detour/core";
+import { EDGE_MARKER_HEADER, EDGE_MARKER_VALUE, ROLE_METADATA, SOURCE_ADDRESS_ATTRIBUTE, type DetourConfig } from "@detour/ext-proc";
 import { DEFAULT_MESSAGE_TIMEOUT_MS, EXT_PROC_CLUSTER, EXT_PROC_FILTER_NAME, versionClusterName } from "./envoy-names.js";
 import type { EdgeSettings } from "./edge-settings.js";
-import { carrierMatchers } from "./sidecar-routes.js";
 
 type Json = Record<string, unknown>;
 
@@ -26,14 +25,28 @@ const DISABLE_EXT_PROC: Json = {
   },
 };
 
+/** Name of the filter chain that serves clients in `edge.trustedCidrs` (and of the default one). */
+export const EDGE_TRUSTED_CHAIN = "edge-trusted-sources";
+export const EDGE_DEFAULT_CHAIN = "edge-untrusted";
+
+/** Alias header names of the topology (lower-case). */
+function aliasHeaders(config: DetourConfig): string[] {
+  return config.aliases.flatMap((alias) => ("header" in alias ? [alias.header.toLowerCase()] : []));
+}
+
 /**
- * Edge trust (issue 7) plugs in here: the static removal of override carriers on untrusted
- * requests belongs in this list (Envoy does it itself, so a dead ext_proc cannot let an
- * override through), and token verification in the edge role of the ext_proc server. Until
- * then the edge trusts its (loopback) clients and only removes the internal routing header.
+ * Edge trust, part 1 (docs/security.md): what Envoy removes from every request before routing
+ * and before any filter, by static config, so no ext_proc state can undo it. Always: the
+ * internal routing header and the edge marker (only the edge ext_proc may set either). On a
+ * chain that trusts nobody by source, also every plain override header: x-detour and the alias
+ * headers. x-detour-token stays: the edge ext_proc verifies it. Baggage members cannot be
+ * removed one by one here; the edge ext_proc does that, and the routes below drop the whole
+ * baggage header of any carrier-bearing request ext_proc did not answer.
  */
-function edgeEarlyMutations(): Json[] {
-  return [{ remove: ROUTE_HEADER }];
+function edgeEarlyMutations(config: DetourConfig, stripPlainCarriers: boolean): Json[] {
+  const names = [ROUTE_HEADER, EDGE_MARKER_HEADER];
+  if (stripPlainCarriers) names.push(DETOUR_HEADER, ...aliasHeaders(config));
+  return names.map((name) => ({ remove: name }));
 }
 
 function edgeExtProcFilter(messageTimeoutMs: number): Json {
@@ -45,9 +58,12 @@ function edgeExtProcFilter(messageTimeoutMs: number): Json {
         envoy_grpc: { cluster_name: EXT_PROC_CLUSTER },
         initial_metadata: [{ key: ROLE_METADATA, value: "edge" }],
       },
-      // Fail open for traffic: without ext_proc the edge service's baseline serves.
+      // Fail open for traffic, closed for overrides: without an answer (no edge marker) the
+      // routes below remove every carrier and the edge service's baseline serves.
       failure_mode_allow: true,
       message_timeout: `${(messageTimeoutMs / 1000).toFixed(3)}s`,
+      // The downstream peer's address, for edge.trustedCidrs (checked again in the server).
+      request_attributes: [SOURCE_ADDRESS_ATTRIBUTE],
       processing_mode: {
         request_header_mode: "SEND",
         response_header_mode: "SKIP",
@@ -60,20 +76,80 @@ function edgeExtProcFilter(messageTimeoutMs: number): Json {
   };
 }
 
-/** Routes of the edge: the same three tiers as a sidecar's virtual host, for the edge service only. */
+/**
+ * Route matches for a request the edge ext_proc must see: anything that is or may hide an
+ * override carrier or a token. Broader than a sidecar's on purpose: baggage is matched on
+ * `detour` anywhere, case-insensitively (W3C allows `detour =v`, with OWS before the `=`), so
+ * nothing that core would read as our member can take the skip path.
+ */
+export function edgeCarrierMatchers(config: DetourConfig): Json[] {
+  const matchers: Json[] = [
+    { name: DETOUR_HEADER, present_match: true },
+    { name: BAGGAGE_HEADER, string_match: { contains: BAGGAGE_MEMBER, ignore_case: true } },
+    { name: TOKEN_HEADER, present_match: true },
+  ];
+  for (const alias of config.aliases) {
+    if ("baggage" in alias) matchers.push({ name: BAGGAGE_HEADER, string_match: { contains: alias.baggage, ignore_case: true } });
+    else matchers.push({ name: alias.header.toLowerCase(), present_match: true });
+  }
+  if (config.edge?.tokens?.cookie ?? true) matchers.push({ name: "cookie", string_match: { contains: TOKEN_COOKIE } });
+  return matchers;
+}
+
+/**
+ * Edge trust, part 2: routes of the edge service. Order matters:
+ * 1. `x-detour-route` = version and the edge marker: ext_proc admitted an override naming a
+ *    version of the edge service;
+ * 2. the marker alone: ext_proc answered; forward what it left (the baseline serves);
+ * 3. carrier-bearing requests (ext_proc enabled): reached only when ext_proc did not answer
+ *    (down, timed out, failed open), so every carrier is removed, baggage included: other
+ *    baggage members are lost only while the edge ext_proc is down, and traffic still flows;
+ * 4. everything else skips ext_proc (nothing to check) and still loses plain carrier headers.
+ */
 function edgeRoutes(config: DetourConfig, service: string): Json[] {
   const spec = config.services[service]!;
   const baseline = versionClusterName(service, spec.baseline);
+  const marker = { name: EDGE_MARKER_HEADER, string_match: { exact: EDGE_MARKER_VALUE } };
+  const plainHeaders = [DETOUR_HEADER, TOKEN_HEADER, ...aliasHeaders(config)];
   const routes: Json[] = Object.keys(spec.versions).map((version) => ({
     name: `edge:${version}`,
-    match: { prefix: "/", headers: [{ name: ROUTE_HEADER, string_match: { exact: version } }] },
+    match: { prefix: "/", headers: [{ name: ROUTE_HEADER, string_match: { exact: version } }, marker] },
     route: { cluster: versionClusterName(service, version) },
   }));
-  carrierMatchers(config).forEach((matcher, index) => {
-    routes.push({ name: `edge:carrier-${index}`, match: { prefix: "/", headers: [matcher] }, route: { cluster: baseline } });
+  routes.push({ name: "edge:checked", match: { prefix: "/", headers: [marker] }, route: { cluster: baseline } });
+  const unanswered = { cluster: baseline };
+  edgeCarrierMatchers(config).forEach((matcher, index) => {
+    routes.push({
+      name: `edge:unchecked-${index}`,
+      match: { prefix: "/", headers: [matcher] },
+      route: unanswered,
+      request_headers_to_remove: [...plainHeaders, BAGGAGE_HEADER],
+    });
   });
-  routes.push({ name: "edge:default", match: { prefix: "/" }, route: { cluster: baseline }, typed_per_filter_config: DISABLE_EXT_PROC });
+  const query = config.edge?.tokens?.queryParameter;
+  if (query !== undefined) {
+    routes.push({
+      name: "edge:unchecked-query",
+      match: { prefix: "/", query_parameters: [{ name: query, present_match: true }] },
+      route: unanswered,
+      request_headers_to_remove: [...plainHeaders, BAGGAGE_HEADER],
+    });
+  }
+  routes.push({
+    name: "edge:default",
+    match: { prefix: "/" },
+    route: { cluster: baseline },
+    request_headers_to_remove: plainHeaders,
+    typed_per_filter_config: DISABLE_EXT_PROC,
+  });
   return routes;
+}
+
+function cidrRange(cidr: string): Json {
+  const slash = cidr.indexOf("/");
+  const address = slash === -1 ? cidr : cidr.slice(0, slash);
+  const prefix = slash === -1 ? (address.includes(":") ? 128 : 32) : Number(cidr.slice(slash + 1));
+  return { address_prefix: address, prefix_len: prefix };
 }
 
 function hostPort(text: string): { host: string; port: number } {
@@ -83,49 +159,60 @@ function hostPort(text: string): { host: string; port: number } {
 
 /**
  * The front door listener (`edge`): every request goes to the edge service (`edge.service`).
- * Requests with an override carrier pass the ext_proc server in role `edge` (it normalizes the
- * carriers; issue 7 adds token verification there); the rest skip it. The server resolves a
- * hop's destination from :authority, which Envoy does not let an early mutation rewrite, so an
- * override of the edge service itself takes effect when the edge's host name is listed in
- * `services.<edge service>.hosts`; otherwise its baseline serves.
+ * Requests with an override carrier or a token pass the ext_proc server in role `edge`, which
+ * verifies the token, admits trusted sources, removes everything else (docs/security.md) and
+ * routes the edge service itself (the server knows `edge.service`); the rest skip it. With no
+ * `trustedCidrs` / `trustedPrincipals` (the default) the edge trusts nobody: only a valid
+ * token sets an override.
  */
 export function edgeListener(config: DetourConfig, settings: EdgeSettings, options: EdgeListenerOptions = {}): Json {
   const listen = hostPort(settings.listen);
+  const trustedCidrs = config.edge?.trustedCidrs ?? [];
+  // Principals are known only to ext_proc (from the header Envoy sets after the TLS
+  // handshake), so with trusted principals plain carriers must reach it; the routes still
+  // remove them whenever ext_proc did not answer.
+  const principals = (config.edge?.trustedPrincipals ?? []).length !== 0;
+  const hcm = (stripPlainCarriers: boolean): Json => ({
+    name: "envoy.filters.network.http_connection_manager",
+    typed_config: {
+      "@type": "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager",
+      stat_prefix: EDGE_STAT_PREFIX,
+      // The edge is where clients connect: their address is the real one (x-forwarded-for is not trusted).
+      use_remote_address: true,
+      // mTLS principals: Envoy replaces any client-sent x-forwarded-client-cert with the
+      // verified peer's URI and DNS SANs (without principals, the default SANITIZE drops it).
+      ...(principals ? { forward_client_cert_details: "SANITIZE_SET", set_current_client_cert_details: { uri: true, dns: true } } : {}),
+      early_header_mutation_extensions: [
+        {
+          name: "envoy.http.early_header_mutation.header_mutation",
+          typed_config: {
+            "@type": "type.googleapis.com/envoy.extensions.http.early_header_mutation.header_mutation.v3.HeaderMutation",
+            mutations: edgeEarlyMutations(config, stripPlainCarriers),
+          },
+        },
+      ],
+      route_config: {
+        name: EDGE_LISTENER,
+        // Internal to the edge: neither header ever reaches the edge service.
+        request_headers_to_remove: [ROUTE_HEADER, EDGE_MARKER_HEADER],
+        virtual_hosts: [{ name: EDGE_LISTENER, domains: ["*"], routes: edgeRoutes(config, settings.service) }],
+      },
+      http_filters: [
+        edgeExtProcFilter(options.messageTimeoutMs ?? DEFAULT_MESSAGE_TIMEOUT_MS),
+        { name: "envoy.filters.http.router", typed_config: { "@type": "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router" } },
+      ],
+    },
+  });
+  // Clients in edge.trustedCidrs get their own filter chain (Envoy picks it by the peer
+  // address) whose plain carriers reach ext_proc; everyone else's are removed on arrival.
+  const chains: Json[] = [];
+  if (trustedCidrs.length !== 0) {
+    chains.push({ name: EDGE_TRUSTED_CHAIN, filter_chain_match: { source_prefix_ranges: trustedCidrs.map(cidrRange) }, filters: [hcm(false)] });
+  }
+  chains.push({ name: EDGE_DEFAULT_CHAIN, filters: [hcm(!principals)] });
   return {
     name: EDGE_LISTENER,
     address: { socket_address: { address: options.address ?? listen.host, port_value: options.port ?? listen.port } },
-    filter_chains: [
-      {
-        filters: [
-          {
-            name: "envoy.filters.network.http_connection_manager",
-            typed_config: {
-              "@type": "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager",
-              stat_prefix: EDGE_STAT_PREFIX,
-              // The edge is where clients connect: their address is the real one (x-forwarded-for is not trusted).
-              use_remote_address: true,
-              early_header_mutation_extensions: [
-                {
-                  name: "envoy.http.early_header_mutation.header_mutation",
-                  typed_config: {
-                    "@type": "type.googleapis.com/envoy.extensions.http.early_header_mutation.header_mutation.v3.HeaderMutation",
-                    mutations: edgeEarlyMutations(),
-                  },
-                },
-              ],
-              route_config: {
-                name: EDGE_LISTENER,
-                request_headers_to_remove: [ROUTE_HEADER],
-                virtual_hosts: [{ name: EDGE_LISTENER, domains: ["*"], routes: edgeRoutes(config, settings.service) }],
-              },
-              http_filters: [
-                edgeExtProcFilter(options.messageTimeoutMs ?? DEFAULT_MESSAGE_TIMEOUT_MS),
-                { name: "envoy.filters.http.router", typed_config: { "@type": "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router" } },
-              ],
-            },
-          },
-        ],
-      },
-    ],
+    filter_chains: chains,
   };
 }

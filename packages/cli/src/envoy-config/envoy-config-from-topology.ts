@@ -137,7 +137,7 @@ function outboundListener(config: DetourConfig, workload: string, address: strin
                 name,
                 // The routing header is internal to this sidecar and never reaches a service.
                 request_headers_to_remove: [ROUTE_HEADER],
-                virtual_hosts: serviceVirtualHosts(config, injects),
+                virtual_hosts: serviceVirtualHosts(config, injects, { tokenHop: config.workloads[workload]?.trust === "token" }),
               },
               http_filters: [
                 extProcFilter(workload, messageTimeoutMs),

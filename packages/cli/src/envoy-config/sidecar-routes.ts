@@ -1,4 +1,4 @@
-import { BAGGAGE_HEADER, BAGGAGE_MEMBER, DETOUR_HEADER, ROUTE_HEADER } from "@detour/core";
+import { BAGGAGE_HEADER, BAGGAGE_MEMBER, DETOUR_HEADER, ROUTE_HEADER, TOKEN_HEADER } from "@detour/core";
 import type { DetourConfig } from "@detour/ext-proc";
 import { EXT_PROC_FILTER_NAME, versionClusterName } from "./envoy-names.js";
 
@@ -45,7 +45,9 @@ export function serviceDomains(service: string, hosts: readonly string[]): strin
  * 2. (skip path) one route per carrier matcher to the baseline with ext_proc enabled;
  * 3. the default route to the baseline, ext_proc disabled there unless the workload injects.
  */
-export function serviceVirtualHosts(config: DetourConfig, injects: boolean): Json[] {
+export function serviceVirtualHosts(config: DetourConfig, injects: boolean, options: { tokenHop?: boolean } = {}): Json[] {
+  // A `trust: token` sidecar must also see requests that carry only x-detour-token.
+  const matchers = options.tokenHop ? [...carrierMatchers(config), { name: TOKEN_HEADER, present_match: true }] : carrierMatchers(config);
   const hosts: Json[] = [];
   for (const [service, spec] of Object.entries(config.services)) {
     const baseline = versionClusterName(service, spec.baseline);
@@ -55,7 +57,7 @@ export function serviceVirtualHosts(config: DetourConfig, injects: boolean): Jso
       route: { cluster: versionClusterName(service, version) },
     }));
     if (!injects) {
-      carrierMatchers(config).forEach((matcher, index) => {
+      matchers.forEach((matcher, index) => {
         routes.push({ name: `${service}:carrier-${index}`, match: { prefix: "/", headers: [matcher] }, route: { cluster: baseline } });
       });
     }

@@ -87,8 +87,8 @@ export const edgeSchema = z.strictObject({
   listen: z
     .string()
     .regex(/^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, "must be host:port, e.g. 127.0.0.1:10000")
-    .optional()
-    .describe("address of the edge listener (generators only; default 127.0.0.1:10000)"),
+    .default("127.0.0.1:10000")
+    .describe("address of the edge listener (the front door; generators only)"),
   service: z.string().min(1).optional().describe("the service the edge forwards every request to (generators; the edge ext_proc routes it)"),
   trustedCidrs: z
     .array(cidrSchema)

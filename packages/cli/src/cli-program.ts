@@ -6,7 +6,9 @@ import { registerDemoCommand } from "./commands/demo.js";
 import { registerEnvoyCommand } from "./commands/envoy.js";
 import { registerExplainCommand } from "./commands/explain.js";
 import { registerExtProcConfigCommand } from "./commands/ext-proc-config.js";
+import { registerKeysCommand } from "./commands/keys.js";
 import { registerSchemaCommand } from "./commands/schema.js";
+import { registerTokenCommand } from "./commands/token.js";
 import { registerValidateCommand } from "./commands/validate.js";
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, exitCodeFor } from "./exit-codes.js";
 
@@ -23,6 +25,8 @@ const COMMANDS: readonly RegisterCommand[] = [
   registerExplainCommand,
   registerValidateCommand,
   registerSchemaCommand,
+  registerTokenCommand,
+  registerKeysCommand,
 ];
 
 const ROOT_HELP = `
@@ -35,6 +39,7 @@ Examples:
   $ detour demo                                   # the whole demo on loopback, Ctrl-C stops it
   $ detour envoy --topology detour.yaml --out envoy/
   $ detour explain -H 'x-detour: pricing=v2' --to pricing --from cart/pr-7
+  $ detour token sign --set 'pricing=v2' --ttl 1h --key keys/2025-06.key.pem
 
 Run 'detour <command> --help' for a command's flags and examples.`;
 

@@ -46,7 +46,6 @@ describe.skipIf(skipReason !== undefined)("docker-compose.yml, started for real 
   const demo = readDemoRequests(DEMO_REQUESTS);
   const edgeListen = String((topology.edge as { listen?: unknown } | undefined)?.listen ?? "127.0.0.1:10000");
   const edgeHost = edgeListen.slice(0, edgeListen.lastIndexOf(":"));
-  const edgePort = Number(edgeListen.slice(edgeListen.lastIndexOf(":") + 1));
   const edgeUrl = `http://${edgeListen}`;
   let project: ComposeProject | undefined;
   let failed = false;
@@ -60,7 +59,15 @@ describe.skipIf(skipReason !== undefined)("docker-compose.yml, started for real 
       throw new Error(`${choice.file} uses ${foreign.join(", ")}, which the lane cannot build offline: use the tags of docker/images.env (${built.join(", ")})`);
     }
     if (edgeHost !== "127.0.0.1" && edgeHost !== "localhost") throw new Error(`edge.listen ${edgeListen} is not on loopback`);
-    if (await portInUse(edgeHost, edgePort)) throw new Error(`the edge port ${edgeListen} is already in use (is \`detour demo\` running?)`);
+    // The file binds fixed loopback ports (those of examples/detour.yaml): say which is taken.
+    const fixed = [edgeListen, topology.server.listen, topology.server.metrics];
+    for (const spec of Object.values(topology.services)) for (const { endpoint } of Object.values(spec.versions)) if (endpoint) fixed.push(endpoint);
+    for (const address of fixed) {
+      const colon = address.lastIndexOf(":");
+      if (await portInUse(address.slice(0, colon), Number(address.slice(colon + 1)))) {
+        throw new Error(`${address} is already in use, and docker-compose.yml binds it: stop what listens there (a native \`npm run demo\` with fixed ports?) and rerun`);
+      }
+    }
     console.info(`compose lane: ${choice.why}`);
     project = composeProject(choice.file, `detour-lane-${process.pid}`);
     const upStarted = Date.now();
@@ -75,12 +82,16 @@ describe.skipIf(skipReason !== undefined)("docker-compose.yml, started for real 
       }
     }
     probes.push([`a first answer through the edge (${edgeUrl})`, `${edgeUrl}/`, { "x-detour": "pricing=v1" }]);
+    let checked = 0;
     for (const [what, url, headers] of probes) {
       await waitFor(
         async () => {
+          if ((await get(url, headers).catch(() => undefined))?.status === 200) return { stopped: [] };
+          // A container that exited fails the wait at once instead of at its timeout.
+          if (Date.now() - checked < 3_000) return undefined;
+          checked = Date.now();
           const stopped = (await project!.states()).filter((state) => state.status !== "running");
-          if (stopped.length > 0) return { stopped };
-          return (await get(url, headers)).status === 200 ? { stopped } : undefined;
+          return stopped.length > 0 ? { stopped } : undefined;
         },
         { what, timeoutMs: 180_000, intervalMs: 250 },
       )

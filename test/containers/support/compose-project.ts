@@ -34,14 +34,18 @@ function run(args: readonly string[], timeoutMs: number, command = "docker-compo
  */
 export function composeProject(file: string, name: string): ComposeProject {
   const base = ["--ansi", "never", "-p", name, "-f", file, "--project-directory", file.startsWith(REPO_ROOT) ? REPO_ROOT : dirname(file)];
+  let ids: string[] | undefined;
   return {
     name,
     // --no-build: images come from scripts/build-images, never from a registry or a build here.
     up: async () => {
+      ids = undefined;
       await run([...base, "up", "-d", "--no-build"], 180_000);
     },
     async states() {
-      const ids = (await run([...base, "ps", "-q"], 30_000)).split("\n").map((id) => id.trim()).filter((id) => /^[0-9a-f]{12,64}$/.test(id));
+      // docker-compose (v1, Python) takes seconds per call on a loaded machine: list the
+      // project's containers once, then ask the daemon directly.
+      ids ??= (await run([...base, "ps", "-q"], 30_000)).split("\n").map((id) => id.trim()).filter((id) => /^[0-9a-f]{12,64}$/.test(id));
       if (ids.length === 0) return [];
       const format = "{{.Name}} {{.State.Status}} {{if .State.Health}}{{.State.Health.Status}}{{else}}none{{end}}";
       const lines = (await run(["inspect", "--format", format, ...ids], 30_000, "docker")).split("\n").filter(Boolean);

@@ -112,7 +112,8 @@ export function setupDetour(options?: SetupDetourOptions): DetourSetup {
   const names: ("http" | "undici")[] = [];
   const nodeRequire = createRequire(import.meta.url);
   const httpOption = options?.http ?? true;
-  if (httpOption !== false && !httpInstrumented(nodeRequire)) {
+  const httpByOthers = httpOption !== false && httpInstrumented(nodeRequire);
+  if (httpOption !== false && !httpByOthers) {
     instrumentations.push(new HttpInstrumentation(httpOption === true ? {} : httpOption));
     names.push("http");
   }
@@ -122,7 +123,9 @@ export function setupDetour(options?: SetupDetourOptions): DetourSetup {
     names.push("undici");
   }
   const unload = instrumentations.length === 0 ? undefined : registerInstrumentations({ instrumentations });
-  if (names.includes("http")) patchLoadedHttp(nodeRequire);
+  // An SDK's instrumentation patched the CommonJS exports just now (httpInstrumented required
+  // http); ESM named imports still see the originals unless synced, so sync for it as well.
+  if (names.includes("http") || httpByOthers) patchLoadedHttp(nodeRequire);
 
   setDefaultReadOptions(read);
   const setup: DetourSetup = {

@@ -9,6 +9,7 @@ import { acquireDemoLock } from "../demo/demo-lock.js";
 import { formatOutcomes } from "../demo/demo-report.js";
 import { readDemoRequests } from "../demo/demo-requests.js";
 import { crashMessage, runDemoJob, runDemoRequest, startDemo, type DemoOutcome } from "../demo/demo-runner.js";
+import { demoTokenBanner, demoTokenRequests } from "../demo/demo-token.js";
 import { assertPortFree } from "../demo/loopback-ports.js";
 import { ProcessSupervisor } from "../demo/process-supervisor.js";
 import { repoLayout } from "../demo/repo-layout.js";
@@ -126,6 +127,7 @@ async function runDemo(flags: DemoFlags, io: CliIo): Promise<number> {
       const instance = demo.instance(job.workload);
       if (instance) jobUrls.set(job.name, `http://127.0.0.1:${instance.port}${job.path}`);
     }
+    for (const request of demoTokenRequests(demo.token, requests.requests)) outcomes.push(await runDemoRequest(demo, request));
     const ok = outcomes.every((outcome) => outcome.ok);
     const baselines = new Map(Object.entries(config.services).map(([service, spec]) => [service, spec.baseline]));
     if (flags.json) {
@@ -144,6 +146,7 @@ async function runDemo(flags: DemoFlags, io: CliIo): Promise<number> {
       `The demo is running. Edge: ${demo.edgeUrl}`,
       `Try:  ${curlLine(demo.edgeUrl, { "x-detour": "catalog=v2,pricing=v2" })}`,
       `      npx detour explain -H 'x-detour: catalog=v2' --to catalog --from frontend/v1 --topology ${shownTopology}`,
+      ...demoTokenBanner(demo.token, demo.edgeUrl),
       `Envoy admin: ${demo.envoyAdminUrl}/   this run's configs: ${demo.dir}`,
       "Press Ctrl-C to stop every process.",
       "",

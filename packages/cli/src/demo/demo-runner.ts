@@ -11,6 +11,7 @@ import { callNodeFromJson, compactTree, type CallNode } from "./call-tree.js";
 import type { DemoJob, DemoRequest } from "./demo-requests.js";
 import { pickFreePorts } from "./loopback-ports.js";
 import { planDemo, portsNeeded, type DemoInstance, type DemoPlan } from "./demo-plan.js";
+import { withDemoToken, type DemoToken } from "./demo-token.js";
 import type { ChildCrash, ProcessSupervisor } from "./process-supervisor.js";
 import { assertBuilt, exampleScript, type RepoLayout } from "./repo-layout.js";
 import { httpGet, waitFor } from "./wait-for.js";
@@ -37,6 +38,8 @@ export interface RunningDemo {
   readonly envoyAdminUrl: string;
   /** The directory holding this run's generated configs (removed by stop()). */
   readonly dir: string;
+  /** A signed override token minted for this run (demo-token.ts). */
+  readonly token: DemoToken;
   instance(workload: string): DemoInstance | undefined;
   /** Resolves with the first child that exits on its own. */
   readonly crashed: Promise<ChildCrash>;
@@ -70,7 +73,8 @@ export async function startDemo(options: DemoStartOptions, supervisor: ProcessSu
 
   const dir = mkdtempSync(join(tmpdir(), "detour-demo-"));
   supervisor.onStopped(() => rmSync(dir, { recursive: true, force: true }));
-  const plan = planDemo(config, await pickFreePorts(portsNeeded(config)), options.edgePort);
+  // Edge trust: this run's token key pair joins the edge's keys, and a token is minted with it.
+  const { plan, token } = await withDemoToken(planDemo(config, await pickFreePorts(portsNeeded(config)), options.edgePort), dir);
   const serverConfig = join(dir, "detour.yaml");
   writeFileSync(
     serverConfig,
@@ -140,6 +144,7 @@ export async function startDemo(options: DemoStartOptions, supervisor: ProcessSu
     dir,
     instance: (workload) => plan.instances.find((instance) => `${instance.service}/${instance.version}` === workload),
     crashed,
+    token,
   };
 }
 

@@ -1,6 +1,6 @@
 import { BAGGAGE_HEADER, BAGGAGE_MEMBER, DETOUR_HEADER, ROUTE_HEADER, TOKEN_COOKIE, TOKEN_HEADER } from "@detour/core";
 import { EDGE_MARKER_HEADER, EDGE_MARKER_VALUE, ROLE_METADATA, SOURCE_ADDRESS_ATTRIBUTE, type DetourConfig } from "@detour/ext-proc";
-import { DEFAULT_MESSAGE_TIMEOUT_MS, EXT_PROC_CLUSTER, EXT_PROC_FILTER_NAME, versionClusterName } from "./envoy-names.js";
+import { DEFAULT_MESSAGE_TIMEOUT_MS, EXT_PROC_CLUSTER, EXT_PROC_FILTER_NAME, EXT_PROC_RETRY_POLICY, versionClusterName } from "./envoy-names.js";
 import type { EdgeSettings } from "./edge-settings.js";
 
 type Json = Record<string, unknown>;
@@ -57,6 +57,7 @@ function edgeExtProcFilter(messageTimeoutMs: number): Json {
       grpc_service: {
         envoy_grpc: { cluster_name: EXT_PROC_CLUSTER },
         initial_metadata: [{ key: ROLE_METADATA, value: "edge" }],
+        retry_policy: EXT_PROC_RETRY_POLICY,
       },
       // Fail open for traffic, closed for overrides: without an answer (no edge marker) the
       // routes below remove every carrier and the edge service's baseline serves.

@@ -7,6 +7,7 @@ import {
   EXT_PROC_CLUSTER,
   EXT_PROC_FILTER_NAME,
   EXT_PROC_MAX_REQUESTS_PER_CONNECTION,
+  EXT_PROC_RETRY_POLICY,
   GRACEFUL_CLOSE_RUNTIME_KEY,
   outboundListenerName,
   outboundStatPrefix,
@@ -89,6 +90,7 @@ function extProcFilter(workload: string, messageTimeoutMs: number): Json {
           { key: WORKLOAD_METADATA, value: workload },
           { key: ROLE_METADATA, value: "outbound" },
         ],
+        retry_policy: EXT_PROC_RETRY_POLICY,
       },
       // Outbound: a dead ext_proc must not take traffic down; requests then go to the baseline.
       failure_mode_allow: true,

@@ -14,15 +14,18 @@ const DISABLE_EXT_PROC: Json = {
 /**
  * Header matchers that spot a request carrying any override carrier. Only these requests (and
  * all requests of a workload that injects) pay for an ext_proc round trip: the skip path.
- * `contains "detour="` may also match a longer baggage key; that only costs a call.
+ * Baggage members are matched by key alone, without the "=": W3C baggage allows OWS before it
+ * (`detour =v`), which @detour/core reads, so `contains "detour="` let such a member skip
+ * ext_proc and lose its override (found by test/reliability/hostile-input.test.ts). A longer key
+ * that contains ours (`detours=`) only costs a call.
  */
 export function carrierMatchers(config: DetourConfig): Json[] {
   const matchers: Json[] = [
     { name: DETOUR_HEADER, present_match: true },
-    { name: BAGGAGE_HEADER, string_match: { contains: `${BAGGAGE_MEMBER}=` } },
+    { name: BAGGAGE_HEADER, string_match: { contains: BAGGAGE_MEMBER } },
   ];
   for (const alias of config.aliases) {
-    if ("baggage" in alias) matchers.push({ name: BAGGAGE_HEADER, string_match: { contains: `${alias.baggage}=` } });
+    if ("baggage" in alias) matchers.push({ name: BAGGAGE_HEADER, string_match: { contains: alias.baggage } });
     else matchers.push({ name: alias.header.toLowerCase(), present_match: true });
   }
   return matchers;

@@ -44,6 +44,8 @@ export interface Explanation {
   readonly headers: { readonly set: readonly HeaderPair[]; readonly remove: readonly string[] };
   /** Counter outcomes the server records for this hop. */
   readonly outcomes: readonly string[];
+  /** What the explanation assumes (e.g. edge trust not evaluated). */
+  readonly notes: readonly string[];
 }
 
 export interface ExplainInput {
@@ -162,6 +164,10 @@ export function explainRequest(input: ExplainInput): Explanation {
     route,
     headers: { set: decision.setHeaders, remove: decision.removeHeaders },
     outcomes: decision.outcomes,
+    notes:
+      role === "edge"
+        ? ["edge trust is not evaluated here: this assumes a client the edge trusts (edge.trustedCidrs / trustedPrincipals); an untrusted client's plain carriers are removed and only a valid x-detour-token sets an override (detour token verify checks one)"]
+        : [],
   };
 }
 

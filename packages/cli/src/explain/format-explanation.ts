@@ -50,5 +50,6 @@ export function formatExplanation(explanation: Explanation): string {
     for (const name of explanation.headers.remove) out.push(`  remove ${name}`);
   }
   if (explanation.outcomes.length > 0) out.push(`Counted as: ${explanation.outcomes.join(", ")}`);
+  for (const note of explanation.notes) out.push(`Note: ${note}`);
   return `${out.join("\n")}\n`;
 }

@@ -8,11 +8,16 @@ import { waitFor } from "../support/wait-for.js";
 import { composeFileForTests } from "./support/compose-file.js";
 import { composeProject, type ComposeProject } from "./support/compose-project.js";
 import { dockerUnavailableReason } from "./support/docker-daemon.js";
+import { listeningSockets, nonLoopbackListeners } from "./support/listening-sockets.js";
 import { offlineImages } from "./support/offline-images.js";
 
 /** The topology docker-compose.yml is generated from, and the requests `detour demo` checks. */
 const TOPOLOGY = fileURLToPath(new URL("../../examples/detour.yaml", import.meta.url));
 const DEMO_REQUESTS = fileURLToPath(new URL("../../examples/demo-requests.yaml", import.meta.url));
+
+/** Bounds of the start: docker-compose up itself, then everything answering on loopback. */
+const COMPOSE_UP_TIMEOUT_MS = 180_000;
+const READY_TIMEOUT_MS = 240_000;
 
 const choice = composeFileForTests();
 const unavailable = dockerUnavailableReason();
@@ -69,7 +74,7 @@ describe.skipIf(skipReason !== undefined)("docker-compose.yml, started for real 
       }
     }
     console.info(`compose lane: ${choice.why}`);
-    project = composeProject(choice.file, `detour-lane-${process.pid}`);
+    project = composeProject(choice.file, `detour-lane-${process.pid}`, COMPOSE_UP_TIMEOUT_MS);
     const upStarted = Date.now();
     await project.up();
     // Ready = every container running, the ext_proc server ready, every instance healthy and
@@ -82,6 +87,9 @@ describe.skipIf(skipReason !== undefined)("docker-compose.yml, started for real 
       }
     }
     probes.push([`a first answer through the edge (${edgeUrl})`, `${edgeUrl}/`, { "x-detour": "pricing=v1" }]);
+    // One deadline for all probes: generous, as a loaded two-core machine starts nine
+    // containers (each a full vfs copy of its image) and their Node processes slowly.
+    const readyBy = Date.now() + READY_TIMEOUT_MS;
     let checked = 0;
     for (const [what, url, headers] of probes) {
       await waitFor(
@@ -93,7 +101,7 @@ describe.skipIf(skipReason !== undefined)("docker-compose.yml, started for real 
           const stopped = (await project!.states()).filter((state) => state.status !== "running");
           return stopped.length > 0 ? { stopped } : undefined;
         },
-        { what, timeoutMs: 180_000, intervalMs: 250 },
+        { what, timeoutMs: Math.max(readyBy - Date.now(), 1_000), intervalMs: 250 },
       )
         .then(({ stopped }) => {
           if (stopped.length > 0) throw new Error(`containers stopped: ${stopped.map((state) => `${state.name} (${state.status})`).join(", ")}`);
@@ -106,7 +114,7 @@ describe.skipIf(skipReason !== undefined)("docker-compose.yml, started for real 
     console.info(
       `compose lane: ${states.length} containers up and answering in ${((Date.now() - upStarted) / 1000).toFixed(1)}s (health: ${states.map((state) => `${state.name.replace(`${project!.name}_`, "")}=${state.health}`).join(" ")})`,
     );
-  });
+  }, COMPOSE_UP_TIMEOUT_MS + READY_TIMEOUT_MS + 30_000);
 
   afterEach((context) => {
     if (context.task.result?.state === "fail") failed = true;
@@ -116,6 +124,14 @@ describe.skipIf(skipReason !== undefined)("docker-compose.yml, started for real 
     if (!project) return;
     if (failed) console.error(`docker-compose logs (tail):\n${await project.logs()}`);
     await project.down();
+  });
+
+  it("has every container listening on 127.0.0.1 only (host network)", async () => {
+    const states = await project!.states();
+    expect(states.every((state) => state.status === "running" && state.pid > 0), JSON.stringify(states)).toBe(true);
+    const pids = states.map((state) => state.pid);
+    expect(listeningSockets(pids).length, "the containers' listening sockets").toBeGreaterThanOrEqual(states.length);
+    expect(nonLoopbackListeners(pids)).toEqual([]);
   });
 
   it.each(demo.requests.map((r) => [r.name, r] as const))("edge request: %s", async (_name, request) => {

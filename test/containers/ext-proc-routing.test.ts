@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -9,6 +10,7 @@ import { EXT_PROC_BIN } from "../support/ext-proc-process.js";
 import { metricValue } from "../support/prometheus-text.js";
 import { sendThroughSidecar } from "../support/sidecar-request.js";
 import { dockerUnavailableReason } from "./support/docker-daemon.js";
+import { listeningSockets, nonLoopbackListeners } from "./support/listening-sockets.js";
 import { startEnvoyContainer, type EnvoyContainer } from "./support/envoy-container.js";
 import { startExtProcContainer, type ExtProcContainer } from "./support/ext-proc-container.js";
 
@@ -95,6 +97,15 @@ describe.skipIf(unavailable !== undefined)("ext_proc server and Envoy as contain
     if (expected.extProc !== undefined) {
       expect((await streamsStarted(via)) - before, `ext_proc streams for ${via}`).toBe(expected.extProc === "called" ? 1 : 0);
     }
+  });
+
+  it("has both containers listening on 127.0.0.1 only (host network)", () => {
+    const ids = [extProc!.container.getId(), envoy!.container.getId()];
+    const pids = execFileSync("docker", ["inspect", "--format", "{{.State.Pid}}", ...ids], { encoding: "utf8" }).trim().split("\n").map(Number);
+    const ports = listeningSockets(pids).map((socket) => socket.port);
+    expect(ports).toContain(extProc!.grpcPort);
+    expect(ports).toContain(envoy!.listenerPort("outbound:frontend/v1"));
+    expect(nonLoopbackListeners(pids)).toEqual([]);
   });
 
   it("had the containerized server decide (its /metrics on loopback) and Envoy accept every mutation", async () => {

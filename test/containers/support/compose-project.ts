@@ -6,6 +6,8 @@ export interface ContainerState {
   readonly name: string;
   readonly status: string;
   readonly health: string;
+  /** Host pid of the container's main process (0 when not running). */
+  readonly pid: number;
 }
 
 export interface ComposeProject {
@@ -32,7 +34,7 @@ function run(args: readonly string[], timeoutMs: number, command = "docker-compo
  * compose v2 plugin is not packaged by Debian). Relative paths in the file resolve against the
  * repository root, as for docker-compose.yml itself, wherever the file lives.
  */
-export function composeProject(file: string, name: string): ComposeProject {
+export function composeProject(file: string, name: string, upTimeoutMs = 180_000): ComposeProject {
   const base = ["--ansi", "never", "-p", name, "-f", file, "--project-directory", file.startsWith(REPO_ROOT) ? REPO_ROOT : dirname(file)];
   let ids: string[] | undefined;
   return {
@@ -40,18 +42,18 @@ export function composeProject(file: string, name: string): ComposeProject {
     // --no-build: images come from scripts/build-images, never from a registry or a build here.
     up: async () => {
       ids = undefined;
-      await run([...base, "up", "-d", "--no-build"], 180_000);
+      await run([...base, "up", "-d", "--no-build"], upTimeoutMs);
     },
     async states() {
       // docker-compose (v1, Python) takes seconds per call on a loaded machine: list the
       // project's containers once, then ask the daemon directly.
       ids ??= (await run([...base, "ps", "-q"], 30_000)).split("\n").map((id) => id.trim()).filter((id) => /^[0-9a-f]{12,64}$/.test(id));
       if (ids.length === 0) return [];
-      const format = "{{.Name}} {{.State.Status}} {{if .State.Health}}{{.State.Health.Status}}{{else}}none{{end}}";
+      const format = "{{.Name}} {{.State.Status}} {{if .State.Health}}{{.State.Health.Status}}{{else}}none{{end}} {{.State.Pid}}";
       const lines = (await run(["inspect", "--format", format, ...ids], 30_000, "docker")).split("\n").filter(Boolean);
       return lines.map((line) => {
-        const [name = "?", status = "?", health = "?"] = line.trim().split(" ");
-        return { name: name.replace(/^\//, ""), status, health };
+        const [name = "?", status = "?", health = "?", pid = "0"] = line.trim().split(" ");
+        return { name: name.replace(/^\//, ""), status, health, pid: Number(pid) };
       });
     },
     logs: (tail = 40) => run([...base, "logs", "--no-color", "--tail", String(tail)], 30_000).catch((error: Error) => error.message),

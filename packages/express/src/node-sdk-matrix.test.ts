@@ -8,4 +8,4 @@ test("setupDetour composed with the SDK and added no instrumentation", () => {
   expect(setup).toMatchObject({ mode: "composed", contextManager: "existing", instrumentations: [] });
 });
 
-describePropagationMatrix("express on NodeSDK", startMatrixService, { requestDetour: true });
+describePropagationMatrix("express on NodeSDK", startMatrixService, { requestDetour: true, size: "reduced" });

@@ -9,6 +9,8 @@ import { afterAll, beforeAll, expect, test } from "vitest";
 import { startUpstream, type Upstream } from "../../../test/support/upstream.js";
 
 const run = promisify(execFile);
+/** A child Node process with the OpenTelemetry loader starts in ~1 s idle, much slower on a busy CI machine. */
+const CHILD_TIMEOUT = 120_000;
 const root = fileURLToPath(new URL("../../../", import.meta.url));
 const fixture = (name: string) => fileURLToPath(new URL(`./testing/fixtures/${name}`, import.meta.url));
 
@@ -16,13 +18,13 @@ let upstream: Upstream;
 beforeAll(async () => {
   await run(process.execPath, [fileURLToPath(new URL("../../../node_modules/typescript/bin/tsc", import.meta.url)), "-b", "packages/otel"], { cwd: root });
   upstream = await startUpstream("upstream", "v1");
-});
+}, CHILD_TIMEOUT);
 afterAll(async () => {
   await upstream?.close();
 });
 
 async function runApp(args: string[]): Promise<{ setup: unknown; stderr: string }> {
-  const { stdout, stderr } = await run(process.execPath, [...args, String(upstream.port)], { cwd: root, timeout: 20_000 });
+  const { stdout, stderr } = await run(process.execPath, [...args, String(upstream.port)], { cwd: root, timeout: 90_000 });
   return { setup: JSON.parse(stdout.trim()), stderr };
 }
 
@@ -41,11 +43,11 @@ test.each([
   expect(setup).toEqual({ mode: "installed", instrumentations: ["http", "undici"] });
   expect(stderr).not.toMatch(/has been loaded before/);
   for (const path of ["/esm-named-import", "/esm-default-import", "/esm-fetch"]) expectCarried(path);
-});
+}, CHILD_TIMEOUT);
 
 test("CommonJS, --require preload (require of the ESM package): destructured http.request and fetch carry the override", async () => {
   upstream.hits.length = 0;
   const { setup } = await runApp(["--require", fixture("preload.cjs"), fixture("app.cjs")]);
   expect(setup).toEqual({ mode: "installed", instrumentations: ["http", "undici"] });
   for (const path of ["/cjs-request", "/cjs-fetch"]) expectCarried(path);
-});
+}, CHILD_TIMEOUT);

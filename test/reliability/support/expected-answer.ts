@@ -1,0 +1,65 @@
+import { parseOverrides, readCarriers, ROUTE_HEADER, type AliasSpec, type ProblemCode } from "@detour/core";
+import type { DetourConfig } from "@detour/ext-proc";
+import type { HeaderLine } from "./hostile-inputs.js";
+
+export type ExpectedAnswer =
+  /** 200 from this version of the destination (the baseline when no valid override names one). */
+  | { readonly status: 200; readonly version: string }
+  /** `miss: reject` and a named version the topology lacks: ext_proc's local 503. */
+  | { readonly status: 503 };
+
+export interface Expectation {
+  readonly answer: ExpectedAnswer;
+  /** Problem codes @detour/core reports for the carriers (what the server must count). */
+  readonly problems: readonly ProblemCode[];
+  /** The header lines as Envoy holds them (lower-case names, trimmed values, latin1 bytes). */
+  readonly envoyLines: readonly HeaderLine[];
+}
+
+const textOfBytes = new TextDecoder("utf-8");
+
+/**
+ * A header value as the server reads it from Envoy's `raw_value` bytes: decoded as UTF-8 with
+ * replacement characters, like packages/ext-proc's protobuf adapter. Override grammar is ASCII,
+ * so no decoding can turn an invalid entry valid; the decoding only shows in lengths.
+ */
+function serverText(latin1: string): string {
+  return textOfBytes.decode(Buffer.from(latin1, "latin1"));
+}
+
+/**
+ * What Envoy 1.40's HTTP/1 codec hands on for a header line it accepts: the name lower-cased,
+ * optional whitespace around the value trimmed, and a bare CR inside the value dropped (seen in
+ * this suite: `pricing=v2\rx` reaches ext_proc as `pricing=v2x`). x-detour-route never gets
+ * further: the early header mutation removes it.
+ */
+export function envoyHeaderLines(lines: readonly HeaderLine[]): HeaderLine[] {
+  return lines
+    .map(([name, value]): HeaderLine => [name.toLowerCase(), value.replace(/\r/g, "").replace(/^[ \t]+|[ \t]+$/g, "")])
+    .filter(([name]) => name !== ROUTE_HEADER);
+}
+
+/**
+ * The oracle: the answer a correct sidecar gives, computed with @detour/core's readCarriers (not
+ * the server's decide()) plus the topology rules of DESIGN.md §3: the workload's injection
+ * merged under the request's set, a named unknown version is a miss (fallback or reject), a
+ * wildcard without a matching version quietly leaves the baseline.
+ */
+export function expectedAnswer(config: DetourConfig, via: string, service: string, lines: readonly HeaderLine[]): Expectation {
+  const envoyLines = envoyHeaderLines(lines);
+  const spec = config.services[service];
+  if (spec === undefined) throw new Error(`${service} is not a topology service`);
+  const aliases: AliasSpec[] = config.aliases.map((alias) => ("baggage" in alias ? { baggage: alias.baggage } : { header: alias.header.toLowerCase(), format: alias.format }));
+  const read = readCarriers(
+    envoyLines.map(([name, value]) => [name, serverText(value)] as const),
+    { aliases, limits: config.limits },
+  );
+  const inject = config.workloads[via]?.inject;
+  const set = inject === undefined ? read.set : read.set.withDefaults(parseOverrides(inject, { strict: true }).set);
+  const problems = read.problems.map((problem) => problem.code);
+  const version = set.versionFor(service);
+  if (version !== undefined && Object.hasOwn(spec.versions, version)) return { answer: { status: 200, version }, problems, envoyLines };
+  const named = set.entries().some((entry) => entry.service === service);
+  if (version !== undefined && named && spec.miss === "reject") return { answer: { status: 503 }, problems, envoyLines };
+  return { answer: { status: 200, version: spec.baseline }, problems, envoyLines };
+}

@@ -152,6 +152,9 @@ async function main() {
     else if (stack.error) rows.set(scenario.id, { id: scenario.id, n: scenario.n, title: scenario.title, status: "error", reason: stack.error.split("\n")[0], detail: stack.error });
   }
   const runnable = selected.filter((s) => !rows.has(s.id));
+  if (ctx.fairness && !ctx.fairness.matches) {
+    log(`WARNING: the peers' ext_proc settings differ from detour's generated config:\n  ${ctx.fairness.differences.join("\n  ")}`);
+  }
 
   // Routing check and warm-up, then repetitions interleaved across scenarios (each round in a
   // rotated order) so drift on the shared machine spreads over all scenarios alike.
@@ -210,6 +213,8 @@ async function main() {
     machine,
     loadGenerator: `wrk ${machine.wrk ?? ""} (Debian), closed loop, -t${settings.threads} -c${settings.connections}, latency from wrk's histogram`,
     topology: TOPOLOGY,
+    // Whether the peers' ext_proc filter/cluster equal detour's generated ones (when it ran).
+    fairness: ctx.fairness ?? null,
     scenarios: scenarioRows,
     micro: microResults,
   };

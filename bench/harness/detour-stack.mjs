@@ -2,11 +2,11 @@
 // detour.yaml, behind the sidecar config that detour's own generator writes
 // (envoyBootstrapFromTopology in packages/cli). When either has not been built the scenarios
 // are reported as "not available" with the reason, never as zero.
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { startChild } from "./child-processes.mjs";
+import { makeTempDir, removeTempDir } from "./temp-dirs.mjs";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const SERVER_BIN = join(ROOT, "packages/ext-proc/dist/bin.js");
@@ -57,7 +57,7 @@ export function detourDocument(topology, endpoints) {
  * generator writes for that topology, pointed at the server's bound port.
  */
 export async function startDetourServer(detour, document, { cpus, nodeArgs = [] }) {
-  const dir = mkdtempSync(join(tmpdir(), "detour-bench-"));
+  const dir = makeTempDir("detour-bench-");
   const configPath = join(dir, "detour.yaml");
   // JSON is YAML: the server's loader reads it as is.
   writeFileSync(configPath, JSON.stringify(document, null, 2));
@@ -70,7 +70,7 @@ export async function startDetourServer(detour, document, { cpus, nodeArgs = [] 
     ({ grpc, metrics } = JSON.parse(match[1]));
   } catch (error) {
     await server.stop();
-    rmSync(dir, { recursive: true, force: true });
+    removeTempDir(dir);
     throw error;
   }
   const bootstrap = detour.cli.envoyBootstrapFromTopology(config, {
@@ -87,7 +87,7 @@ export async function startDetourServer(detour, document, { cpus, nodeArgs = [] 
     listener,
     async stop() {
       await server.stop();
-      rmSync(dir, { recursive: true, force: true });
+      removeTempDir(dir);
     },
   };
 }

@@ -150,8 +150,8 @@ export function luaBootstrap({ topology, endpoints }) {
 /**
  * The ext_proc filter and cluster as detour's generator writes them (packages/cli
  * envoy-config): request headers only, 1 s message timeout, fail open, HTTP/2 with
- * max_requests_per_connection 500, unbounded circuit breakers. fairness.mjs checks these
- * against the real generated config in every run where it is available.
+ * max_requests_per_connection 500, unbounded circuit breakers. fairness.mjs compares these
+ * with the real generated config in every run where that is available.
  */
 export function extProcFilter({ workload }) {
   return {

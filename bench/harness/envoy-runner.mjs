@@ -1,13 +1,13 @@
 // Starts a real Envoy on loopback from a bootstrap object: admin and listeners on port 0, the
 // bound ports read back from the admin API. Same flags for every scenario.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, writeFileSync, existsSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { startChild } from "./child-processes.mjs";
+import { makeTempDir, removeTempDir } from "./temp-dirs.mjs";
 
 export async function startEnvoy(name, { envoyBin, bootstrap, concurrency, cpus, readyTimeoutMs = 30_000 }) {
-  const dir = mkdtempSync(join(tmpdir(), "detour-bench-envoy-"));
+  const dir = makeTempDir("detour-bench-envoy-");
   const configPath = join(dir, "envoy.yaml");
   const adminPath = join(dir, "admin-address");
   // YAML is a superset of JSON: the object is written as JSON.
@@ -34,7 +34,7 @@ export async function startEnvoy(name, { envoyBin, bootstrap, concurrency, cpus,
     }
   } catch (error) {
     await proc.stop();
-    rmSync(dir, { recursive: true, force: true });
+    removeTempDir(dir);
     throw error;
   }
   return {
@@ -59,7 +59,7 @@ export async function startEnvoy(name, { envoyBin, bootstrap, concurrency, cpus,
     },
     async stop() {
       await proc.stop();
-      rmSync(dir, { recursive: true, force: true });
+      removeTempDir(dir);
     },
   };
 }

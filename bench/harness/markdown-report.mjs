@@ -9,16 +9,16 @@ export function markdownReport(result) {
   lines.push(`**${settings.mode} run**, ${result.startedAt}: ${settings.reps} × ${settings.seconds} s per scenario after ${settings.warmupSeconds} s warm-up, wrk ${machine.wrk ?? "?"} -t${settings.threads} -c${settings.connections}, Envoy ${machine.envoy} --concurrency ${settings.envoyConcurrency}, ${settings.pinning}.`);
   lines.push(`Machine: ${machine.nproc} × ${machine.cpuModel}, ${machine.memoryGiB} GiB, Linux ${machine.kernel}; Node ${machine.node}, ${machine.go ?? "no Go"}.`);
   lines.push("");
-  lines.push("| # | scenario | rps | p50 ms | p99 ms | rps vs 1 | p99 vs 1 | rps vs Go | p99 vs Go | ext_proc CPU ms/1k req | Envoy CPU ms/1k req | ext_proc RSS MiB | other load (CPUs) | checks |");
-  lines.push("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|");
+  lines.push("| # | scenario | rps | p50 ms | p99 ms | rps vs 1 | p99 vs 1 | rps vs Go | p99 vs Go | ext_proc CPU ms/1k req | Envoy CPU ms/1k req | sidecar CPU vs 1 | sidecar CPU vs Go | ext_proc RSS MiB | other load (CPUs) | checks |");
+  lines.push("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|");
   for (const row of scenarios) {
     if (row.status !== "ok") {
-      lines.push(`| ${row.n} | ${row.title} | **${row.status}** | | | | | | | | | | | ${row.reason ?? ""} |`);
+      lines.push(`| ${row.n} | ${row.title} | **${row.status}** | | | | | | | | | | | | | ${row.reason ?? ""} |`);
       continue;
     }
     const checks = row.problems.length ? row.problems.join("; ") : `ok (${(row.routedToExpected * 100).toFixed(1)}% → ${row.expect ?? "expected"})`;
     lines.push(
-      `| ${row.n} | ${row.title} | ${num(row.rps)} | ${num(row.p50Ms, 2)} | ${num(row.p99Ms, 2)} | ${x(row.vsPlain?.rps)} | ${x(row.vsPlain?.p99)} | ${x(row.vsGo?.rps)} | ${x(row.vsGo?.p99)} | ${num(row.extProcCpuMsPer1k, 0)} | ${num(row.envoyCpuMsPer1k, 0)} | ${num(row.extProcRssPeakMiB, 1)} | ${num(row.otherLoadCpus, 2)} | ${checks} |`,
+      `| ${row.n} | ${row.title} | ${num(row.rps)} | ${num(row.p50Ms, 2)} | ${num(row.p99Ms, 2)} | ${x(row.vsPlain?.rps)} | ${x(row.vsPlain?.p99)} | ${x(row.vsGo?.rps)} | ${x(row.vsGo?.p99)} | ${num(row.extProcCpuMsPer1k, 0)} | ${num(row.envoyCpuMsPer1k, 0)} | ${x(row.vsPlain?.sidecarCpu)} | ${x(row.vsGo?.sidecarCpu)} | ${num(row.extProcRssPeakMiB, 1)} | ${num(row.otherLoadCpus, 2)} | ${checks} |`,
     );
   }
   lines.push("");

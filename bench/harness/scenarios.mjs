@@ -31,6 +31,9 @@ export const SCENARIOS = [
   { id: "detour-override", n: 3, stack: "detour", title: "detour sidecar, override -> v2", headers: OVERRIDE_HEADERS, expect: "pricing@v2", extProcExpected: true },
   { id: "lua-override", n: 4, stack: "lua", title: "Lua filter, override -> v2", headers: OVERRIDE_HEADERS, expect: "pricing@v2" },
   { id: "go-override", n: 5, stack: "go", title: "Go ext_proc, override -> v2", headers: OVERRIDE_HEADERS, expect: "pricing@v2", extProcExpected: true },
+  // Not in the list: the Go peer's stack without an override isolates what the sidecar
+  // config shape costs Envoy on the skip path (same config as 2, no detour involved).
+  { id: "go-skip", n: "5s", stack: "go", title: "Go ext_proc sidecar shape, no override (skip path)", headers: COMMON_HEADERS, expect: "pricing@v1", extProcExpected: false },
   { id: "rust-override", n: 6, stack: "rust", title: "Rust tonic ext_proc, override -> v2", headers: OVERRIDE_HEADERS, expect: "pricing@v2", extProcExpected: true, optional: true },
 ];
 

@@ -5,6 +5,7 @@
 import { startChild } from "./child-processes.mjs";
 import { loadDetour, detourDocument, startDetourServer, BENCH_WORKLOAD } from "./detour-stack.mjs";
 import { startEnvoy } from "./envoy-runner.mjs";
+import { compareExtProcSettings } from "./fairness.mjs";
 import { extProcPeerBootstrap, luaBootstrap, plainBootstrap, LISTENER } from "./envoy-configs.mjs";
 
 /** `pricing=v1,v2;cart=v1,pr-7`: the topology as the peers' -topology flag takes it. */
@@ -84,6 +85,7 @@ export const STACKS = {
         await detour.stop();
         throw error;
       }
+      ctx.fairness = compareExtProcSettings(detour.bootstrap, BENCH_WORKLOAD);
       return { envoy, listener: detour.listener, extProc: { name: "detour-ext-proc", proc: detour.server }, detour };
     },
   },

@@ -68,6 +68,22 @@ const utf8 = new TextDecoder();
 const utf8Encoder = new TextEncoder();
 const NO_HEADERS: HeaderPair[] = [];
 
+/**
+ * Header values are handled as bytes, one char per byte (latin1), not decoded as UTF-8: Envoy
+ * passes on bytes that need not be UTF-8 (obs-text), and a value written back (the rebuilt
+ * baggage header keeps every other member) must be the same bytes, not U+FFFD replacements
+ * (DESIGN.md §2; seen in test/reliability/hostile-input.test.ts). Override grammar is ASCII, so no
+ * decision changes, and limits.maxValueBytes counts bytes.
+ */
+function textOfBytes(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("latin1");
+}
+
+function bytesOfText(text: string): Uint8Array {
+  // Values come from request bytes or ASCII; anything wider (never expected) goes out as UTF-8.
+  return /[^\x00-\xff]/.test(text) ? utf8Encoder.encode(text) : Buffer.from(text, "latin1");
+}
+
 /** Decodes bytes from the wire (runs inside grpc-js for every received message). */
 export function decodeRequest(bytes: Buffer): IncomingMessage {
   return fromBinary(ProcessingRequestSchema, bytes) as unknown as IncomingMessage;
@@ -88,9 +104,9 @@ export function readMessage(incoming: IncomingMessage, wanted: ReadonlySet<strin
   for (const header of message.request.value.headers?.headers ?? []) {
     const key = header.key;
     if (key === AUTHORITY_HEADER) {
-      authority = header.rawValue.length !== 0 ? utf8.decode(header.rawValue) : header.value;
+      authority = header.rawValue.length !== 0 ? textOfBytes(header.rawValue) : header.value;
     } else if (wanted.has(key)) {
-      const value = header.rawValue.length !== 0 ? utf8.decode(header.rawValue) : header.value;
+      const value = header.rawValue.length !== 0 ? textOfBytes(header.rawValue) : header.value;
       if (headers === NO_HEADERS) headers = [];
       headers.push([key, value]);
     }
@@ -132,7 +148,7 @@ export function continueResponse(phase: Phase): Buffer | undefined {
 function mutation(set: readonly HeaderPair[], remove: readonly string[]): HeaderMutation {
   return create(HeaderMutationSchema, {
     setHeaders: set.map(([key, value]) =>
-      create(HeaderValueOptionSchema, { header: create(HeaderValueSchema, { key, rawValue: utf8Encoder.encode(value) }), append: false }),
+      create(HeaderValueOptionSchema, { header: create(HeaderValueSchema, { key, rawValue: bytesOfText(value) }), append: false }),
     ),
     removeHeaders: [...remove],
   });

@@ -26,14 +26,30 @@ function serverText(latin1: string): string {
 }
 
 /**
- * What Envoy 1.40's HTTP/1 codec hands on for a header line it accepts: the name lower-cased,
- * optional whitespace around the value trimmed, and a bare CR inside the value dropped (seen in
- * this suite: `pricing=v2\rx` reaches ext_proc as `pricing=v2x`). x-detour-route never gets
- * further: the early header mutation removes it.
+ * What Envoy 1.40's HTTP/1 codec hands on for the header lines as sent (raw bytes, `latin1`),
+ * as observed by this suite: a bare LF ends a line like CRLF does, a line that starts with SP or
+ * HTAB continues the previous value (obs-fold, joined with one SP), an empty line ends the
+ * header block (what follows is read as a next request), a bare CR inside a value is dropped
+ * (`pricing=v2\rx` arrives as `pricing=v2x`), names are lower-cased and values trimmed. Lines
+ * Envoy refuses (control characters, no colon) need no model: those requests get a 400 and are
+ * counted as refused. x-detour-route never gets further: the early header mutation removes it.
  */
 export function envoyHeaderLines(lines: readonly HeaderLine[]): HeaderLine[] {
-  return lines
-    .map(([name, value]): HeaderLine => [name.toLowerCase(), value.replace(/\r/g, "").replace(/^[ \t]+|[ \t]+$/g, "")])
+  const block = lines.map(([name, value]) => `${name}: ${value}`).join("\r\n");
+  const parsed: [string, string][] = [];
+  for (const physical of block.replace(/\r(?!\n)/g, "").split(/\r?\n/)) {
+    if (physical === "") break;
+    const previous = parsed.at(-1);
+    if ((physical.startsWith(" ") || physical.startsWith("\t")) && previous !== undefined) {
+      previous[1] = `${previous[1]} ${physical.replace(/^[ \t]+/, "")}`;
+      continue;
+    }
+    const colon = physical.indexOf(":");
+    if (colon <= 0) continue;
+    parsed.push([physical.slice(0, colon).toLowerCase(), physical.slice(colon + 1)]);
+  }
+  return parsed
+    .map(([name, value]): HeaderLine => [name, value.replace(/^[ \t]+|[ \t]+$/g, "")])
     .filter(([name]) => name !== ROUTE_HEADER);
 }
 

@@ -81,6 +81,8 @@ export function parseResponse(bytes: Buffer, closed = false): RawResponse | unde
     const length = headers.get("content-length");
     // Without a length the body ends with the connection.
     if (length === undefined ? !closed : body.length < Number(length)) return undefined;
+    // Bytes past the length belong to a next response (Envoy answers leftover bytes as a request).
+    if (length !== undefined) body = body.subarray(0, Number(length));
   }
   return { status: Number(match[1]), headers, body: body.toString("utf8") };
 }

@@ -91,7 +91,7 @@ describe("ext_proc Process stream", () => {
     call.write(encodeOtherPhase("request-body"));
     call.write(headers("pricing"));
     call.end();
-    expect(await call.ended).toEqual({ code: status.OK, details: "OK" });
+    expect((await call.ended).code).toBe(status.OK);
     expect(call.responses.map((r) => r.phase)).toEqual(["request-headers", "response-headers", "request-body", "request-headers"]);
     const [routed, , , untouched] = call.responses;
     expect(routed).toMatchObject({ setHeaders: { "x-detour-route": "v2", baggage: "detour=pricing%3Dv2" }, clearRouteCache: true, usesValueField: false });

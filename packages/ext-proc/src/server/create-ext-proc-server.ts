@@ -1,7 +1,7 @@
 import type { Server as HttpServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { DetourError } from "@detour/core";
-import { Server as GrpcServer, ServerCredentials, type ServiceDefinition } from "@grpc/grpc-js";
+import type { ServiceDefinition } from "@grpc/grpc-js";
 import { HealthImplementation } from "grpc-health-check";
 import { pino, type Logger } from "pino";
 import type { Registry } from "prom-client";
@@ -10,6 +10,7 @@ import { routingTableFromConfig, type RoutingTable } from "../decision/routing-t
 import { createProcessHandler, type ProcessCall } from "../service/process-stream.js";
 import { trustTableFromConfig, type TrustTable } from "../trust/trust-table.js";
 import { EXT_PROC_SERVICE_NAME, processMethod } from "../service/protobuf-adapter.js";
+import { GrpcHttp2Server } from "./grpc-http2-server.js";
 import { createHttpEndpoints } from "./http-endpoints.js";
 import { formatListenAddress, listenAddressFromText } from "./listen-address.js";
 import { createMetrics, type ExtProcMetrics } from "./metrics.js";
@@ -68,7 +69,7 @@ export function createExtProcServer(initialConfig: DetourConfig, options: ExtPro
   const metrics = createMetrics(options.registry);
   const streams = new Set<ProcessCall>();
   const health = new HealthImplementation({ "": "NOT_SERVING", [EXT_PROC_SERVICE_NAME]: "NOT_SERVING" });
-  let grpc: GrpcServer | undefined;
+  let grpc: GrpcHttp2Server | undefined;
   let http: HttpServer | undefined;
   let state: "new" | "starting" | "serving" | "stopping" | "stopped" = "new";
   let addresses: ExtProcAddresses | undefined;
@@ -83,11 +84,8 @@ export function createExtProcServer(initialConfig: DetourConfig, options: ExtPro
     state = "starting";
     const grpcAddress = listenAddressFromText(config.server.listen, "server.listen");
     const httpAddress = listenAddressFromText(config.server.metrics, "server.metrics");
-    grpc = new GrpcServer({
-      // Envoy opens one stream per HTTP request on a long-lived HTTP/2 connection per worker.
-      "grpc.max_concurrent_streams": 10_000,
-      "grpc.keepalive_permit_without_calls": 1,
-    });
+    // Envoy opens one stream per HTTP request on a long-lived HTTP/2 connection per worker.
+    grpc = new GrpcHttp2Server({ maxConcurrentStreams: 10_000 });
     grpc.addService(PROCESS_SERVICE, {
       Process: createProcessHandler({
         table: () => table,
@@ -100,11 +98,12 @@ export function createExtProcServer(initialConfig: DetourConfig, options: ExtPro
     });
     health.addToServer(grpc);
     const server = grpc;
-    const grpcPort = await new Promise<number>((resolve, reject) => {
-      server.bindAsync(formatListenAddress(grpcAddress.host, grpcAddress.port), ServerCredentials.createInsecure(), (error, port) =>
-        error ? reject(new DetourError("listen-failed", `cannot listen for gRPC on ${config.server.listen}: ${error.message}`, { cause: error })) : resolve(port),
-      );
-    });
+    let grpcPort: number;
+    try {
+      grpcPort = await server.listen(grpcAddress.host, grpcAddress.port);
+    } catch (error) {
+      throw new DetourError("listen-failed", `cannot listen for gRPC on ${config.server.listen}: ${(error as Error).message}`, { cause: error });
+    }
     http = createHttpEndpoints(metrics.registry, { ready: () => state === "serving" });
     const httpServer = http;
     try {
@@ -143,17 +142,9 @@ export function createExtProcServer(initialConfig: DetourConfig, options: ExtPro
     logger.info({ activeStreams: streams.size, graceMs }, "shutting down: finishing in-flight streams");
     const server = grpc;
     if (server !== undefined) {
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(() => {
-          logger.warn({ activeStreams: streams.size }, "shutdown grace period over: cancelling the remaining streams");
-          server.forceShutdown();
-          resolve();
-        }, graceMs);
-        server.tryShutdown(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
+      const warn = setTimeout(() => logger.warn({ activeStreams: streams.size }, "shutdown grace period over: cancelling the remaining streams"), graceMs);
+      await server.shutdown(graceMs);
+      clearTimeout(warn);
     }
     const httpServer = http;
     if (httpServer !== undefined) {

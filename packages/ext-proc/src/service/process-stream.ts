@@ -1,9 +1,9 @@
-import type { Metadata, ServerDuplexStream } from "@grpc/grpc-js";
 import type { Logger } from "pino";
 import { ROLE_METADATA, WORKLOAD_METADATA } from "../constants.js";
 import { decide, PASS_THROUGH, type RouteDecision, type Role } from "../decision/route-decision.js";
 import type { RoutingTable } from "../decision/routing-table.js";
 import { decideEdge, decideTokenHop, type TrustedDecision } from "../decision/trust-decision.js";
+import type { CallMetadata, GrpcServerCall } from "../server/grpc-http2-server.js";
 import type { ExtProcMetrics } from "../server/metrics.js";
 import { findToken, type TokenFinding } from "../trust/token-finding.js";
 import type { TrustTable } from "../trust/trust-table.js";
@@ -24,14 +24,14 @@ export interface ProcessStreamDeps {
   onClose?(call: ProcessCall): void;
 }
 
-export type ProcessCall = ServerDuplexStream<IncomingMessage, Buffer>;
+export type ProcessCall = GrpcServerCall;
 
-function firstValue(metadata: Metadata, key: string): string | undefined {
+function firstValue(metadata: CallMetadata, key: string): string | undefined {
   const value = metadata.get(key)[0];
   return typeof value === "string" && value.length !== 0 ? value : undefined;
 }
 
-function roleFrom(metadata: Metadata): Role {
+function roleFrom(metadata: CallMetadata): Role {
   return firstValue(metadata, ROLE_METADATA) === "edge" ? "edge" : "outbound";
 }
 

@@ -146,7 +146,7 @@ describe("graceful shutdown under load", () => {
         notes: [
           `two servers, ${profile.shutdown.rollingRounds} rolling round(s) (SIGTERM, wait for exit, start, wait for "listening"): ${exits.join(", ")}`,
           `${load.sent} requests, ${load.fellBack} overridden ones fell back to the baseline while a server was going away`,
-          `Envoy ext_proc filter: ${pick(filter, ["streams_started", "streams_failed", "failure_mode_allowed"])}; cluster: ${pick(cluster, ["upstream_cx_total", "upstream_cx_connect_fail", "upstream_cx_close_notify", "upstream_rq_retry"])}`,
+          `Envoy ext_proc filter: ${pick(filter, ["streams_started", "streams_failed", "failure_mode_allowed"])}; cluster: ${pick(cluster, ["upstream_cx_total", "upstream_cx_connect_fail", "upstream_cx_close_notify", "upstream_rq_retry", "upstream_rq_retry_success", "upstream_rq_retry_overflow"])}`,
           ...load.failures.slice(0, 5),
           ...crashes.notes,
         ],

@@ -52,6 +52,8 @@ describe("envoyConfigFromTopology", () => {
     // A stream no server answered is retried on another server before failing open.
     expect(extProc.grpc_service.retry_policy.retry_on).toBe("connect-failure,refused-stream,unavailable,reset");
     expect(extProc.grpc_service.retry_policy.retry_host_predicate[0].name).toBe("envoy.retry_host_predicates.previous_hosts");
+    const extProcCluster = (bootstrap.static_resources.clusters as Json[]).find((c) => c.name === "detour_ext_proc")!;
+    expect(extProcCluster.circuit_breakers.thresholds[0].max_retries, "retries of a restart are not capped at Envoy's default 3").toBe(1_000_000);
     expect(extProc.message_timeout).toBe("1.000s");
     expect(extProc.processing_mode).toEqual({
       request_header_mode: "SEND",

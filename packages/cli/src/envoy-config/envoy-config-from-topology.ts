@@ -73,8 +73,10 @@ function extProcCluster(address: string): Json {
         common_http_protocol_options: { max_requests_per_connection: EXT_PROC_MAX_REQUESTS_PER_CONNECTION },
       },
     },
-    // One stream per HTTP request: the default 1024 concurrent requests would cap the sidecar.
-    circuit_breakers: { thresholds: [{ max_connections: 1_000_000, max_pending_requests: 1_000_000, max_requests: 1_000_000 }] },
+    // One stream per HTTP request: the default 1024 concurrent requests would cap the sidecar,
+    // and the default 3 concurrent retries would drop most retries while a server restarts
+    // (upstream_rq_retry_overflow; each stream retries at most EXT_PROC_RETRY_POLICY.num_retries).
+    circuit_breakers: { thresholds: [{ max_connections: 1_000_000, max_pending_requests: 1_000_000, max_requests: 1_000_000, max_retries: 1_000_000 }] },
   });
 }
 

@@ -15,7 +15,7 @@ import { stopAll } from "./harness/child-processes.mjs";
 import { describeMachine } from "./harness/machine.mjs";
 import { markdownReport } from "./harness/markdown-report.mjs";
 import { runMicro } from "./harness/micro.mjs";
-import { createQuietWaiter } from "./harness/quiet-machine.mjs";
+import { createQuietWaiter, NOISY_OTHER_CPUS, runUndisturbed } from "./harness/quiet-machine.mjs";
 import { checkRouting, runLoad } from "./harness/load-runner.mjs";
 import { SCENARIOS, TOPOLOGY } from "./harness/scenarios.mjs";
 import { STACKS, startUpstream } from "./harness/stacks.mjs";
@@ -29,8 +29,8 @@ const HERE = dirname(fileURLToPath(import.meta.url));
  * full: what bench/README.md's table comes from.
  */
 const MODES = {
-  quick: { warmupSeconds: 2, seconds: 5, reps: 2, microQuick: true, quietBudgetSeconds: 0 },
-  full: { warmupSeconds: 5, seconds: 15, reps: 5, microQuick: false, quietBudgetSeconds: 300 },
+  quick: { warmupSeconds: 2, seconds: 5, reps: 2, microQuick: true, quietBudgetSeconds: 0, noisyRetries: 0 },
+  full: { warmupSeconds: 5, seconds: 15, reps: 5, microQuick: false, quietBudgetSeconds: 300, noisyRetries: 12 },
 };
 
 /**
@@ -58,7 +58,9 @@ const USAGE = `usage: node bench/run.mjs [--quick] [--json FILE] [--only id,id] 
   --reps N, --seconds N    override the mode's repetitions / seconds per repetition
   --quiet-budget S         before each repetition wait until the machine is idle (< 0.25 CPUs
                            busy), spending at most S seconds on that in the whole run
-                           (default: quick ${MODES.quick.quietBudgetSeconds}, full ${MODES.full.quietBudgetSeconds})`;
+                           (default: quick ${MODES.quick.quietBudgetSeconds}, full ${MODES.full.quietBudgetSeconds})
+  --noisy-retries N        repeat at most N repetitions in the whole run that ran with other
+                           load above ${NOISY_OTHER_CPUS} CPUs (default: quick ${MODES.quick.noisyRetries}, full ${MODES.full.noisyRetries})`;
 
 function options() {
   const { values } = parseArgs({
@@ -73,6 +75,7 @@ function options() {
       reps: { type: "string" },
       seconds: { type: "string" },
       "quiet-budget": { type: "string" },
+      "noisy-retries": { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
     strict: true,
@@ -97,6 +100,7 @@ function options() {
   if (values.reps) settings.reps = Number(values.reps);
   if (values.seconds) settings.seconds = Number(values.seconds);
   if (values["quiet-budget"]) settings.quietBudgetSeconds = Number(values["quiet-budget"]);
+  if (values["noisy-retries"]) settings.noisyRetries = Number(values["noisy-retries"]);
   settings.pinning = PINNING[settings.pin].description;
   return {
     settings,
@@ -171,15 +175,24 @@ async function main() {
     }
   }
   const waitForQuiet = createQuietWaiter({ budgetSeconds: settings.quietBudgetSeconds });
+  const retries = { left: settings.noisyRetries };
+  const discarded = new Map(runnable.map((s) => [s.id, []]));
   let quietWaitSeconds = 0;
   for (let round = 0; round < settings.reps; round++) {
     const order = runnable.filter((s) => !failed.has(s.id));
     const rotated = [...order.slice(round % Math.max(order.length, 1)), ...order.slice(0, round % Math.max(order.length, 1))];
     for (const scenario of rotated) {
-      quietWaitSeconds += await waitForQuiet();
       log(`round ${round + 1}/${settings.reps}: ${scenario.id} (${settings.seconds} s)`);
       try {
-        reps.get(scenario.id).push(await runLoad({ stack: stacks.get(scenario.stack), scenario, upstream, wrk }));
+        const run = async () => {
+          const rep = await runLoad({ stack: stacks.get(scenario.stack), scenario, upstream, wrk });
+          return Object.assign(rep, { otherCpus: rep.processes.machine?.otherCpus });
+        };
+        const { result, discarded: noisy, waited } = await runUndisturbed(run, { waitForQuiet, retries });
+        quietWaitSeconds += waited;
+        if (noisy.length) log(`  ${noisy.length} disturbed repetition(s) of ${scenario.id} run again (other load ${noisy.map((r) => r.otherCpus.toFixed(2)).join(", ")} CPUs)`);
+        discarded.get(scenario.id).push(...noisy);
+        reps.get(scenario.id).push(result);
       } catch (error) {
         failed.set(scenario.id, error.message);
       }
@@ -190,7 +203,9 @@ async function main() {
       const message = failed.get(scenario.id);
       rows.set(scenario.id, { id: scenario.id, n: scenario.n, title: scenario.title, status: "error", reason: message.split("\n")[0], detail: message });
     } else {
-      rows.set(scenario.id, { ...summarizeScenario(scenario, reps.get(scenario.id)), expect: scenario.expect });
+      const row = summarizeScenario(scenario, reps.get(scenario.id));
+      row.discardedReps = discarded.get(scenario.id).map((r) => ({ rps: Math.round(r.rps), p99Ms: r.p99Ms, otherLoadCpus: Number(r.otherCpus.toFixed(2)) }));
+      rows.set(scenario.id, { ...row, expect: scenario.expect });
     }
   }
   const scenarioRows = selected.map((s) => rows.get(s.id));
@@ -203,7 +218,7 @@ async function main() {
   }
   await upstream.proc.stop();
 
-  const microResults = micro ? await runMicro({ quick: settings.microQuick, tools, cpus, wrk, log }) : { skipped: true };
+  const microResults = micro ? await runMicro({ quick: settings.microQuick, tools, cpus, wrk, log, waitForQuiet, retries }) : { skipped: true };
   const result = {
     schema: "detour-bench/1",
     startedAt,

@@ -31,6 +31,11 @@ export function markdownReport(result) {
   lines.push(`| detour ext_proc CPU per 1k overridden requests | reported | ${num(t.extProcCpuPer1kOverridden.msPer1k, 0)} ms | ${t.extProcCpuPer1kOverridden.msPer1k === undefined ? "not measured" : "reported"} |`);
   lines.push(`| codec vs OTel W3CBaggagePropagator | ≥ ${t.codecVsOtel.min}× | ${x(t.codecVsOtel.ratio)} | ${t.codecVsOtel.verdict}${micro.codec?.reason ? ` (${micro.codec.reason})` : ""} |`);
   const overhead = t.expressOverhead.overhead;
-  lines.push(`| @detour/express overhead (hello world) | ≤ ${t.expressOverhead.maxOverhead * 100}% | ${overhead === undefined ? "–" : `${(overhead * 100).toFixed(1)}%`} | ${t.expressOverhead.verdict}${micro.express?.reason ? ` (${micro.express.reason})` : ""} |`);
+  const cpuOverhead = micro.express?.cpuOverhead;
+  const pct = (v) => `${(v * 100).toFixed(1)}%`;
+  lines.push(`| @detour/express overhead (hello world) | ≤ ${pct(t.expressOverhead.maxOverhead)} throughput | ${overhead === undefined ? "–" : `${pct(overhead)} throughput${cpuOverhead === undefined || Number.isNaN(cpuOverhead) ? "" : `, ${pct(cpuOverhead)} app CPU per request`}`} | ${t.expressOverhead.verdict}${micro.express?.reason ? ` (${micro.express.reason})` : ""} |`);
+  const discarded = scenarios.reduce((sum, row) => sum + (row.discardedReps?.length ?? 0), 0);
+  lines.push("");
+  lines.push(`Other load = CPUs busy with anything but this benchmark during the repetitions (0 on a quiet machine). ${discarded ? `${discarded} disturbed repetition(s) were run again; they are listed under discardedReps in the JSON.` : "No repetition was run again."}`);
   return lines.join("\n");
 }

@@ -31,10 +31,11 @@ async function codec({ quick, cpus }) {
   };
 }
 
-export async function runMicro({ quick, tools, cpus, wrk, log }) {
+export async function runMicro({ quick, tools, cpus, wrk, log, waitForQuiet, retries }) {
   log("microbenchmark: codec vs OTel W3CBaggagePropagator");
+  await waitForQuiet();
   const codecResult = await codec({ quick, cpus });
   log("microbenchmark: @detour/express overhead");
-  const express = await expressOverhead({ quick, tools, cpus, wrk, log });
+  const express = await expressOverhead({ quick, tools, cpus, wrk, log, waitForQuiet, retries });
   return { codec: codecResult, express };
 }

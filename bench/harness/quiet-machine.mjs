@@ -31,3 +31,23 @@ export function createQuietWaiter({ budgetSeconds, thresholdCpus = 0.25 }) {
     return waited / 1000;
   };
 }
+
+/** Other load (CPUs) above which a repetition counts as disturbed. */
+export const NOISY_OTHER_CPUS = 0.2;
+
+/**
+ * Runs one repetition via `run()` (which returns an object with `otherCpus`), first waiting for
+ * a quiet machine. A disturbed repetition is set aside and run again while the shared retry
+ * allowance (`retries.left`) lasts; the set-aside ones are returned too, so nothing is hidden.
+ */
+export async function runUndisturbed(run, { waitForQuiet, retries }) {
+  const discarded = [];
+  let waited = 0;
+  for (;;) {
+    waited += await waitForQuiet();
+    const result = await run();
+    if (!(result.otherCpus > NOISY_OTHER_CPUS) || retries.left <= 0) return { result, discarded, waited };
+    retries.left--;
+    discarded.push(result);
+  }
+}

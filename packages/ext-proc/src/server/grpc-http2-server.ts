@@ -2,7 +2,20 @@ import { EventEmitter } from "node:events";
 import { createServer, constants as http2, type Http2Server, type IncomingHttpHeaders, type ServerHttp2Session, type ServerHttp2Stream } from "node:http2";
 import type { AddressInfo } from "node:net";
 import { DetourError } from "@detour/core";
-import { status as GrpcStatus, type ServiceDefinition } from "@grpc/grpc-js";
+import type { ServiceDefinition } from "@grpc/grpc-js";
+
+/**
+ * gRPC status codes used here (grpc/grpc doc/statuscodes.md). Local, so the server does not load
+ * all of grpc-js (about 13 MiB of resident memory) for a few numbers.
+ */
+const GrpcStatus = {
+  OK: 0,
+  CANCELLED: 1,
+  UNKNOWN: 2,
+  INTERNAL: 13,
+  RESOURCE_EXHAUSTED: 8,
+  UNIMPLEMENTED: 12,
+} as const;
 
 /*
  * A small gRPC server on node:http2 for the few methods detour serves (ext_proc Process and
@@ -47,7 +60,7 @@ export class GrpcServerCall extends EventEmitter {
   #stream: ServerHttp2Stream;
   #serialize: (value: unknown) => Buffer;
   #ended = false;
-  #status = { code: GrpcStatus.OK as number, details: "OK" };
+  #status: { code: number; details: string } = { code: GrpcStatus.OK, details: "OK" };
 
   constructor(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, serialize: (value: unknown) => Buffer) {
     super();

@@ -1,5 +1,6 @@
 import { parseOverrides, VERSION_PATTERN } from "@detour/core";
 import { z } from "zod";
+import { DEFAULT_SHUTDOWN_GRACE_MS } from "../constants.js";
 import { edgeSchema, workloadTrustSchema } from "./edge-config-schema.js";
 
 /*
@@ -88,7 +89,7 @@ export const serverSchema = z.strictObject({
   listen: hostPort.default("127.0.0.1:50051").describe("gRPC address of the ext_proc server (port 0 = any free port)"),
   metrics: hostPort.default("127.0.0.1:9464").describe("HTTP address for /metrics, /healthz and /readyz (port 0 = any free port)"),
   logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
-  shutdownGraceMs: z.int().min(0).max(600_000).default(5_000).describe("how long SIGTERM waits for in-flight streams"),
+  shutdownGraceMs: z.int().min(0).max(600_000).default(DEFAULT_SHUTDOWN_GRACE_MS).describe("how long SIGTERM waits for in-flight streams"),
 });
 
 /** The whole `detour.yaml`. */
@@ -107,7 +108,7 @@ export const detourConfigSchema = z
     routing: routingSchema.default({ clusterDomains: ["svc.cluster.local"] }),
     aliases: z.array(aliasSchema).default([]).describe("foreign override carriers read after x-detour and baggage, in this order"),
     limits: limitsSchema.default({ maxEntries: 32, maxValueBytes: 1024 }),
-    server: serverSchema.default({ listen: "127.0.0.1:50051", metrics: "127.0.0.1:9464", logLevel: "info", shutdownGraceMs: 5_000 }),
+    server: serverSchema.default({ listen: "127.0.0.1:50051", metrics: "127.0.0.1:9464", logLevel: "info", shutdownGraceMs: DEFAULT_SHUTDOWN_GRACE_MS }),
     edge: edgeSchema.optional().describe("the front door: its listener (generators) and who may set an override there (docs/security.md)"),
   })
   .superRefine((config, ctx) => {

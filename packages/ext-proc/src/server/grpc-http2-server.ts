@@ -154,8 +154,10 @@ export class GrpcHttp2Server {
   constructor(options: GrpcHttp2ServerOptions = {}) {
     this.#server = createServer({
       settings: { maxConcurrentStreams: options.maxConcurrentStreams ?? 10_000 },
-      // Node's default (10 MB of outstanding session data) answers bursts with ENHANCE_YOUR_CALM.
-      maxSessionMemory: 1_000,
+      // MB of outstanding data per connection. Node's default (10) answers a burst of thousands of
+      // concurrent streams on Envoy's one connection with ENHANCE_YOUR_CALM; 64 is ample for
+      // ext_proc's few-KiB messages and still bounds what one peer can make us hold.
+      maxSessionMemory: 64,
     });
     this.#server.on("session", (session) => {
       if (this.#closing) {

@@ -117,7 +117,7 @@ async function runDemo(flags: DemoFlags, io: CliIo): Promise<number> {
       return EXIT_OK;
     }
     const demo = first.demo;
-    progress(`all processes up; sending ${requests.requests.length} requests through the edge (${demo.edgeUrl})`);
+    progress(`all processes up; sending the demo requests through the edge (${demo.edgeUrl})`);
 
     const outcomes: DemoOutcome[] = [];
     for (const request of requests.requests) outcomes.push(await runDemoRequest(demo, request));

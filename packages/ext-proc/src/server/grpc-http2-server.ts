@@ -3,10 +3,11 @@ import { createServer, constants as http2, type Http2Server, type IncomingHttpHe
 import type { AddressInfo } from "node:net";
 import { DetourError } from "@detour/core";
 import type { ServiceDefinition } from "@grpc/grpc-js";
+import type { GrpcTransport } from "./grpc-transport.js";
 
 /**
- * gRPC status codes used here (grpc/grpc doc/statuscodes.md). Local, so the server does not load
- * all of grpc-js (about 13 MiB of resident memory) for a few numbers.
+ * gRPC status codes used here (grpc/grpc doc/statuscodes.md). Local, so this transport needs
+ * grpc-js for its types only.
  */
 const GrpcStatus = {
   OK: 0,
@@ -19,10 +20,12 @@ const GrpcStatus = {
 
 /*
  * A small gRPC server on node:http2 for the few methods detour serves (ext_proc Process and
- * grpc.health.v1). Why not @grpc/grpc-js's Server: Envoy opens one stream per HTTP request, and
- * grpc-js's per-call machinery (interceptors, metadata objects, filters, deadlines, channelz)
- * cost about twice the CPU per stream of everything detour itself does for the request; measured
- * on the same machine: ~100 µs vs ~190 µs of server CPU per ext_proc stream. Services are still
+ * grpc.health.v1), the opt-in `server.transport: node-http2`; the default is grpc-js's Server
+ * (grpc-js-transport.ts), the standard, complete implementation. Why offer this one: Envoy opens
+ * one stream per HTTP request, and grpc-js's per-call machinery (interceptors, metadata objects,
+ * filters, deadlines, channelz) costs more CPU per stream than everything detour itself does for
+ * the request; measured on the same machine: ~190 µs vs ~125 µs of server CPU per ext_proc
+ * stream (about 30% less). Services are still
  * described by grpc-js `ServiceDefinition`s (hand-written for Process, generated for health),
  * registered with the same `addService(definition, implementation)` shape, so
  * grpc-health-check's HealthImplementation plugs in unchanged.
@@ -143,7 +146,7 @@ export interface GrpcHttp2ServerOptions {
 }
 
 /** The gRPC server of detour: addService, listen, graceful shutdown. */
-export class GrpcHttp2Server {
+export class GrpcHttp2Server implements GrpcTransport {
   readonly #routes = new Map<string, Route>();
   readonly #sessions = new Set<ServerHttp2Session>();
   /** Open server-streaming calls (health Watch): they never end by themselves, so shutdown ends them. */

@@ -3,7 +3,6 @@ import { ROLE_METADATA, WORKLOAD_METADATA } from "../constants.js";
 import { decide, PASS_THROUGH, type RouteDecision, type Role } from "../decision/route-decision.js";
 import type { RoutingTable } from "../decision/routing-table.js";
 import { decideEdge, decideTokenHop, type TrustedDecision } from "../decision/trust-decision.js";
-import type { CallMetadata, GrpcServerCall } from "../server/grpc-http2-server.js";
 import type { ExtProcMetrics } from "../server/metrics.js";
 import { findToken, type TokenFinding } from "../trust/token-finding.js";
 import type { TrustTable } from "../trust/trust-table.js";
@@ -24,7 +23,22 @@ export interface ProcessStreamDeps {
   onClose?(call: ProcessCall): void;
 }
 
-export type ProcessCall = GrpcServerCall;
+/** Call metadata as both transports expose it (grpc-js `Metadata.get`; values may be Buffers for -bin keys). */
+export interface CallMetadata {
+  get(key: string): readonly unknown[];
+}
+
+/**
+ * The part of a bidi server call the Process loop uses; grpc-js's `ServerDuplexStream` and the
+ * node:http2 transport's `GrpcServerCall` both have it, so the loop does not know which one serves.
+ */
+export interface ProcessCall {
+  readonly metadata: CallMetadata;
+  readonly cancelled: boolean;
+  write(message: Buffer): boolean;
+  end(): void;
+  on(event: string, listener: (...args: never[]) => void): unknown;
+}
 
 function firstValue(metadata: CallMetadata, key: string): string | undefined {
   const value = metadata.get(key)[0];

@@ -6,6 +6,7 @@ export {
   BAGGAGE_MAX_MEMBERS,
   DEFAULT_LIMITS,
   MAX_SERVICE_LENGTH,
+  MAX_TOKEN_BYTES,
   MAX_VERSION_LENGTH,
   type OverrideLimits,
 } from "./limits.js";
@@ -14,7 +15,7 @@ export { OverrideSet, WILDCARD, type OverrideEntry } from "./override-set.js";
 export type { Problem, ProblemCode } from "./problem.js";
 export { parseOverrides, type ParseOptions, type ParseResult } from "./parse-overrides.js";
 export { aliasName, formatAlias, validateAliases, type AliasSpec } from "./aliases.js";
-export type { HeaderInput, HeadersLike } from "./header-input.js";
+export { readHeaderValues, type HeaderInput, type HeadersLike } from "./header-input.js";
 export {
   readCarriers,
   type CarrierReadResult,

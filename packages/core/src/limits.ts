@@ -15,6 +15,14 @@ export interface OverrideLimits {
  */
 export const DEFAULT_LIMITS: OverrideLimits = Object.freeze({ maxEntries: 32, maxValueBytes: 1024 });
 
+/**
+ * Longest override token (x-detour-token) read, in bytes. A token with a 1 KiB override (the
+ * carrier limit), the usual claims and an EdDSA/ES256 signature stays under 2 KiB; 4 KiB is also a
+ * browser's per-cookie limit. The edge refuses anything longer before any base64 or JSON work, and
+ * applications do not forward it, so both sides of a hop agree on what a token can be.
+ */
+export const MAX_TOKEN_BYTES = 4096;
+
 /** A service name is a DNS label (RFC 1035 §2.3.4): at most 63 octets. */
 export const MAX_SERVICE_LENGTH = 63;
 

@@ -56,11 +56,10 @@ export const EDGE_MARKER_VALUE = "checked";
 export const TOKEN_REJECT_STATUS = 401;
 
 /**
- * Longest token read, in bytes. A token with a 1 KiB override (the carrier limit), the usual
- * claims and an EdDSA/ES256 signature stays under 2 KiB; 4 KiB is also a browser's per-cookie
- * limit. Anything longer is refused before any base64 or JSON work.
+ * Longest token read, in bytes: defined in @detour/core, because @detour/otel must not forward
+ * what the edge would refuse. Anything longer is refused before any base64 or JSON work.
  */
-export const MAX_TOKEN_BYTES = 4096;
+export { MAX_TOKEN_BYTES } from "@detour/core";
 
 /**
  * Verified tokens remembered (by their full text, until they expire), so a client reusing its

@@ -11,6 +11,7 @@ import { describe, expect, test } from "vitest";
 import { DetourError, OverrideSet } from "@detour/core";
 import { DetourPropagator } from "./detour-propagator.js";
 import { getOverrides, setOverrides } from "./override-context.js";
+import { getOverrideToken } from "./override-token.js";
 
 const detour = new DetourPropagator({ aliases: [{ header: "x-override", format: "pairs" }, { baggage: "okteto-divert" }] });
 const baggage = new W3CBaggagePropagator();
@@ -145,9 +146,61 @@ describe("inject", () => {
   });
 });
 
+describe("x-detour-token", () => {
+  const TOKEN = "eyJhbGciOiJFZERTQSJ9.eyJzZXQiOiJwcmljaW5nPXYyIn0.c2lnbmF0dXJl";
+
+  test("extract keeps the token under a private key, never in baggage", () => {
+    const ctx = extract(detour, { "x-detour": "pricing=v2", "x-detour-token": TOKEN });
+    expect(getOverrideToken(ctx)).toBe(TOKEN);
+    expect(propagation.getBaggage(ctx)?.getAllEntries().map(([key]) => key)).toEqual(["detour"]);
+  });
+
+  test("a token alone is kept, and an override alone carries no token", () => {
+    expect(getOverrideToken(extract(detour, { "x-detour-token": TOKEN }))).toBe(TOKEN);
+    expect(getOverrideToken(extract(detour, { "x-detour": "pricing=v2" }))).toBeUndefined();
+  });
+
+  test.each([
+    ["oversized", "a".repeat(4097)],
+    ["empty", ""],
+    ["a control character", `${TOKEN}\u0001`],
+    ["non-ASCII", `${TOKEN}é`],
+  ])("extract ignores a %s value", (_name, value) => {
+    expect(getOverrideToken(extract(detour, { "x-detour-token": value }))).toBeUndefined();
+  });
+
+  test("extract reads only the first value of repeated lines", () => {
+    expect(getOverrideToken(extract(detour, { "x-detour-token": [TOKEN, "other.token.x"] }))).toBe(TOKEN);
+    expect(getOverrideToken(extract(detour, { "x-detour-token": `${TOKEN}, other.token.x` }))).toBe(TOKEN);
+  });
+
+  test("extract drops a token inherited from the parent when the carrier has none", () => {
+    const parent = extract(detour, { "x-detour-token": TOKEN });
+    expect(getOverrideToken(extract(detour, { "x-detour": "pricing=v2" }, parent))).toBeUndefined();
+  });
+
+  test("inject writes the token back unchanged, with or without an override", () => {
+    const withOverride = inject(detour, extract(detour, { "x-detour": "pricing=v2", "x-detour-token": TOKEN }));
+    expect(withOverride["x-detour-token"]).toBe(TOKEN);
+    expect(withOverride["x-detour"]).toBe("pricing=v2");
+    expect(inject(detour, extract(detour, { "x-detour-token": TOKEN }))).toEqual({ "x-detour-token": TOKEN });
+  });
+
+  test("inject writes no token while tracing is suppressed", () => {
+    expect(inject(detour, suppressTracing(extract(detour, { "x-detour-token": TOKEN })))).toEqual({});
+  });
+
+  test("composite [baggage, detour]: the token never reaches the baggage header", () => {
+    const composite = new CompositePropagator({ propagators: [baggage, detour] });
+    const carrier = inject(composite, extract(composite, { baggage: "foo=bar", "x-detour": "pricing=v2", "x-detour-token": TOKEN }));
+    expect(carrier["x-detour-token"]).toBe(TOKEN);
+    expect(String(carrier.baggage)).not.toContain(TOKEN.slice(0, 20));
+  });
+});
+
 test("fields() names what inject writes", () => {
-  expect(detour.fields()).toEqual(["x-detour", "baggage"]);
-  const carrier = inject(detour, setOverrides(ROOT_CONTEXT, set("pricing=v2")));
+  expect(detour.fields()).toEqual(["x-detour", "baggage", "x-detour-token"]);
+  const carrier = inject(detour, extract(detour, { "x-detour": "pricing=v2", "x-detour-token": "a.b.c" }));
   expect(Object.keys(carrier).sort()).toEqual([...detour.fields()].sort());
 });
 

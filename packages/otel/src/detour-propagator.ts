@@ -16,13 +16,15 @@ import {
   DETOUR_HEADER,
   OverrideSet,
   readCarriers,
+  TOKEN_HEADER,
 } from "@detour/core";
 import { getOverrides, setOverrides } from "./override-context.js";
+import { getOverrideToken, setOverrideToken, tokenFromHeader } from "./override-token.js";
 import { validateReadOptions, type ReadOverrideOptions } from "./read-options.js";
 
 export type DetourPropagatorOptions = ReadOverrideOptions;
 
-const FIELDS: readonly string[] = Object.freeze([DETOUR_HEADER, BAGGAGE_HEADER]);
+const FIELDS: readonly string[] = Object.freeze([DETOUR_HEADER, BAGGAGE_HEADER, TOKEN_HEADER]);
 
 /**
  * OpenTelemetry TextMapPropagator for detour overrides.
@@ -37,6 +39,11 @@ const FIELDS: readonly string[] = Object.freeze([DETOUR_HEADER, BAGGAGE_HEADER])
  * rewrites the header W3CBaggagePropagator just set, so exactly one `detour` member goes out.
  * Placed before it, W3CBaggagePropagator's own header wins; it serializes the same context
  * baggage, so the member still goes out once, only not first.
+ *
+ * The signed override token (`x-detour-token`) travels beside the override: extract keeps the
+ * carrier's first valid value under a private context key (never in baggage: it is a credential)
+ * and drops an inherited one when the carrier has none; inject writes it back unchanged, so
+ * `trust: token` sidecars deeper in the mesh can verify it (see override-token.ts).
  *
  * Nothing is injected while tracing is suppressed (OpenTelemetry's signal for its own exporter
  * traffic, also set by instrumentation-http's ignoreIncomingRequestHook), as W3CBaggagePropagator
@@ -60,6 +67,8 @@ export class DetourPropagator implements TextMapPropagator {
 
   inject(ctx: Context, carrier: unknown, setter: TextMapSetter): void {
     if (isTracingSuppressed(ctx)) return;
+    const token = getOverrideToken(ctx);
+    if (token !== undefined) setter.set(carrier, TOKEN_HEADER, token);
     const set = getOverrides(ctx);
     if (set.isEmpty) return;
     setter.set(carrier, DETOUR_HEADER, set.toString());
@@ -67,7 +76,8 @@ export class DetourPropagator implements TextMapPropagator {
     if (baggage !== undefined) setter.set(carrier, BAGGAGE_HEADER, baggage);
   }
 
-  extract(ctx: Context, carrier: unknown, getter: TextMapGetter): Context {
+  extract(parent: Context, carrier: unknown, getter: TextMapGetter): Context {
+    const ctx = setOverrideToken(parent, tokenFromHeader(getter.get(carrier, TOKEN_HEADER)));
     let headers: Record<string, string | string[]> | undefined;
     for (const name of this.#headerNames) {
       const value = getter.get(carrier, name);

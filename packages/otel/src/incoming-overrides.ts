@@ -1,7 +1,8 @@
 import { context, propagation, trace, type Context } from "@opentelemetry/api";
 import { isTracingSuppressed } from "@opentelemetry/core";
-import { readCarriers, type HeaderInput, type OverrideSet, type Problem } from "@detour/core";
+import { readCarriers, readHeaderValues, TOKEN_HEADER, type HeaderInput, type OverrideSet, type Problem } from "@detour/core";
 import { setOverrides } from "./override-context.js";
+import { setOverrideToken, tokenFromHeader } from "./override-token.js";
 import { validateReadOptions, type ReadOverrideOptions } from "./read-options.js";
 
 /** What one incoming request carried, and the context its handling should run in. */
@@ -39,6 +40,13 @@ function extractedParent(headers: HeaderInput, parent: Context): Context {
   return propagation.extract(parent, headers);
 }
 
+/** The raw `x-detour-token` value of any HeaderInput shape (repeated lines joined with ","). */
+function tokenHeaderValue(headers: HeaderInput): string | undefined {
+  return readHeaderValues(headers, TOKEN_NAMES)[0];
+}
+
+const TOKEN_NAMES: readonly string[] = [TOKEN_HEADER];
+
 /** Options set by setupDetour, used by framework glue that was not given its own. */
 let processDefaults: ReadOverrideOptions = {};
 
@@ -60,7 +68,10 @@ export function incomingOverrides(
   parent: Context = context.active(),
 ): IncomingOverrides {
   const result = readCarriers(headers, options ?? processDefaults);
-  const ctx = setOverrides(extractedParent(headers, parent), result.set);
+  // The token is set from the headers too, not taken from the parent: the parent may not have been
+  // extracted from this request (see extractedParent), and a credential must not outlive its request.
+  const token = tokenFromHeader(tokenHeaderValue(headers));
+  const ctx = setOverrideToken(setOverrides(extractedParent(headers, parent), result.set), token);
   return {
     set: result.set,
     source: result.source,

@@ -36,7 +36,7 @@ afterAll(async () => {
 test("setupDetour sees DetourPropagator already registered and leaves the SDK alone", () => {
   const setup = setupDetour();
   expect(setup).toMatchObject({ mode: "present", contextManager: "existing", instrumentations: [] });
-  expect(propagation.fields()).toEqual(["traceparent", "tracestate", "baggage", "x-detour"]);
+  expect(propagation.fields()).toEqual(["traceparent", "tracestate", "baggage", "x-detour", "x-detour-token"]);
 });
 
 test("fetch and http.request forward the override with one detour member", async () => {

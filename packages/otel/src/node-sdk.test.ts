@@ -16,7 +16,7 @@ test("setupDetour composed with the SDK: its context manager, its propagator fir
   expect(setup.mode).toBe("composed");
   expect(setup.contextManager).toBe("existing");
   expect(setup.instrumentations).toEqual([]);
-  expect(propagation.fields()).toEqual(["traceparent", "tracestate", "baggage", "x-detour"]);
+  expect(propagation.fields()).toEqual(["traceparent", "tracestate", "baggage", "x-detour", "x-detour-token"]);
 });
 
 test("tracing still works: traceparent goes out with the override and client spans are recorded", async () => {

@@ -3,6 +3,7 @@ import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-ho
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { DetourError, OverrideSet } from "@detour/core";
 import { getOverrides, overrideHeaders, setOverrides, withOverrides } from "./override-context.js";
+import { setOverrideToken } from "./override-token.js";
 
 const manager = new AsyncLocalStorageContextManager();
 beforeAll(() => {
@@ -76,4 +77,10 @@ test("overrideHeaders gives x-detour and the baggage member, or nothing", () => 
   withOverrides("pricing=v2,*=sbx", () => {
     expect(overrideHeaders()).toEqual({ "x-detour": "pricing=v2,*=sbx", baggage: "detour=pricing%3Dv2%2C*%3Dsbx" });
   });
+});
+
+test("overrideHeaders adds the x-detour-token the context carries", () => {
+  const ctx = setOverrideToken(setOverrides(context.active(), OverrideSet.fromEntries([["pricing", "v2"]])), "a.b.c");
+  expect(overrideHeaders(ctx)).toEqual({ "x-detour": "pricing=v2", baggage: "detour=pricing%3Dv2", "x-detour-token": "a.b.c" });
+  expect(overrideHeaders(setOverrideToken(context.active(), "a.b.c"))).toEqual({ "x-detour-token": "a.b.c" });
 });

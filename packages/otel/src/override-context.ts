@@ -7,7 +7,9 @@ import {
   encodeBaggageValue,
   OverrideSet,
   parseOverrides,
+  TOKEN_HEADER,
 } from "@detour/core";
+import { getOverrideToken } from "./override-token.js";
 
 /**
  * The parsed set next to the baggage text it was stored with. The `detour` baggage entry is the
@@ -81,12 +83,19 @@ export function withOverrides<T>(overrides: OverrideSet | string, fn: () => T): 
 /**
  * The headers that carry the current override, for a client no instrumentation covers (a raw
  * socket protocol, a message header, a hand-built request): `{ "x-detour": ..., baggage: "detour=..." }`,
- * or `{}` when there is none. Only detour's own member is in `baggage`; if the request already has
- * a baggage header, merge with writeCarriers from @detour/core instead of overwriting it.
+ * plus `x-detour-token` when the request arrived with a signed override token, or `{}` when there
+ * is none. Only detour's own member is in `baggage`; if the request already has a baggage header,
+ * merge with writeCarriers from @detour/core instead of overwriting it.
  */
 export function overrideHeaders(ctx: Context = context.active()): Record<string, string> {
+  const headers: Record<string, string> = {};
   const set = getOverrides(ctx);
-  if (set.isEmpty) return {};
-  const text = set.toString();
-  return { [DETOUR_HEADER]: text, [BAGGAGE_HEADER]: `${BAGGAGE_MEMBER}=${encodeBaggageValue(text)}` };
+  if (!set.isEmpty) {
+    const text = set.toString();
+    headers[DETOUR_HEADER] = text;
+    headers[BAGGAGE_HEADER] = `${BAGGAGE_MEMBER}=${encodeBaggageValue(text)}`;
+  }
+  const token = getOverrideToken(ctx);
+  if (token !== undefined) headers[TOKEN_HEADER] = token;
+  return headers;
 }

@@ -19,7 +19,7 @@ describe("without an SDK", () => {
     expect(propagationStatus()).toEqual({ contextManager: false, propagator: false });
     current = setupDetour();
     expect(current).toMatchObject({ mode: "installed", contextManager: "installed", instrumentations: ["http", "undici"] });
-    expect(propagation.fields()).toEqual(["traceparent", "tracestate", "baggage", "x-detour"]);
+    expect(propagation.fields()).toEqual(["traceparent", "tracestate", "baggage", "x-detour", "x-detour-token"]);
     expect(propagationStatus()).toEqual({ contextManager: true, propagator: true });
     expect(wrapped()).toBe(true);
   });
@@ -34,7 +34,7 @@ describe("without an SDK", () => {
     expect(propagation.fields()).toEqual([]);
     expect(wrapped()).toBe(false);
     current = setupDetour({ traceContext: false, undici: false });
-    expect(propagation.fields()).toEqual(["baggage", "x-detour"]);
+    expect(propagation.fields()).toEqual(["baggage", "x-detour", "x-detour-token"]);
     expect(current.instrumentations).toEqual(["http"]);
   });
 
@@ -56,7 +56,7 @@ describe("with a propagator already registered (an SDK)", () => {
     try {
       current = setupDetour({ http: false, undici: false });
       expect(current.mode).toBe("composed");
-      expect(propagation.fields()).toEqual(["traceparent", "tracestate", "x-detour", "baggage"]);
+      expect(propagation.fields()).toEqual(["traceparent", "tracestate", "x-detour", "baggage", "x-detour-token"]);
       expect(messages.join("\n")).toMatch(/no W3C baggage/);
       const carrier: Record<string, string> = {};
       propagation.inject(setOverrides(ROOT_CONTEXT, OverrideSet.fromEntries([["pricing", "v2"]])), carrier, defaultTextMapSetter);

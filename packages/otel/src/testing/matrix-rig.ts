@@ -7,7 +7,7 @@ import type { IncomingHttpHeaders } from "node:http";
 import { setTimeout as sleep } from "node:timers/promises";
 import { request as undiciRequest } from "undici";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { BAGGAGE_MEMBER } from "@detour/core";
+import { BAGGAGE_MEMBER, TOKEN_HEADER } from "@detour/core";
 import { startUpstream, type Upstream } from "../../../../test/support/upstream.js";
 import { getOverrides } from "../override-context.js";
 import { BOUNDARIES, CLIENTS, matrixCases, type CarrierCase } from "./propagation-matrix.js";
@@ -84,8 +84,15 @@ export function baggageMembers(headers: IncomingHttpHeaders): string[] {
     .filter((m) => m.length > 0);
 }
 
-/** Asserts an upstream received exactly `expected` (or no override at all). */
-export function expectCarried(headers: IncomingHttpHeaders, expected: string | undefined, keepsBaggage: readonly string[] = []): void {
+/** Asserts an upstream received exactly `expected` and `token` (or no override, no token at all). */
+export function expectCarried(
+  headers: IncomingHttpHeaders,
+  expected: string | undefined,
+  keepsBaggage: readonly string[] = [],
+  token?: string,
+): void {
+  // A token is forwarded unchanged and only by the request that brought it: never leaked to another.
+  expect(headers[TOKEN_HEADER]).toBe(token);
   const members = baggageMembers(headers);
   const ours = members.filter((m) => m === BAGGAGE_MEMBER || m.startsWith(`${BAGGAGE_MEMBER}=`) || m.startsWith(`${BAGGAGE_MEMBER};`));
   if (expected === undefined) {
@@ -104,13 +111,13 @@ export interface MatrixOptions {
   readonly requestDetour?: boolean;
   /**
    * "full" (default): every carrier × client × boundary. "reduced": every client, with the
-   * header, baggage and no-override carriers and the first five boundaries, for variants of a
+   * header, baggage, token and no-override carriers and the first five boundaries, for variants of a
    * setup whose full matrix runs elsewhere (keeps CI time on two cores in check).
    */
   readonly size?: "full" | "reduced";
 }
 
-const REDUCED_CARRIERS = new Set(["x-detour header", "baggage member only", "no override"]);
+const REDUCED_CARRIERS = new Set(["x-detour header", "baggage member only", "x-detour with x-detour-token", "no override"]);
 const REDUCED_BOUNDARIES = new Set(BOUNDARIES.slice(0, 5).map((b) => b.name));
 
 /** Declares the matrix, the leakage test and the no-override test for one framework. */
@@ -141,18 +148,21 @@ export function describePropagationMatrix(framework: string, start: StartServer,
       expect(answer.active).toBe(carrier.expected ?? "");
       if (options.requestDetour === true) expect(answer.requestDetour).toBe(carrier.expected ?? "");
       expect(hits.length).toBeGreaterThanOrEqual(1);
-      for (const headers of hits) expectCarried(headers, carrier.expected, carrier.keepsBaggage);
+      for (const headers of hits) expectCarried(headers, carrier.expected, carrier.keepsBaggage, carrier.expectedToken);
     });
 
-    test("200 concurrent requests with distinct overrides: every upstream call saw exactly its own", async () => {
+    test("200 concurrent requests with distinct overrides and tokens: every upstream call saw exactly its own", async () => {
       const total = 200;
       const runs = Array.from({ length: total }, async (_, i) => {
         const expected = `svc-${i}=v${i}`;
         // Interleave: different clients and boundaries, staggered starts.
         await sleep(i % 7);
-        const carrier: CarrierCase = i % 2 === 0
+        const plain: CarrierCase = i % 2 === 0
           ? { name: "header", headers: { "x-detour": expected }, expected }
           : { name: "baggage", headers: { baggage: `detour=${encodeURIComponent(expected)},req=${i}` }, expected, keepsBaggage: [`req=${i}`] };
+        // Every third request also brings its own token: none may reach another request's upstream call.
+        const token = `tok${i}.payload.sig`;
+        const carrier: CarrierCase = i % 3 === 0 ? { ...plain, headers: { ...plain.headers, [TOKEN_HEADER]: token }, expectedToken: token } : plain;
         const { answer, hits } = await runCase(server, carrier, i % CLIENTS.length, (i * 5) % BOUNDARIES.length);
         return { carrier, answer, hits };
       });
@@ -160,7 +170,7 @@ export function describePropagationMatrix(framework: string, start: StartServer,
       for (const { carrier, answer, hits } of results) {
         expect(answer.active).toBe(carrier.expected);
         expect(hits.length).toBeGreaterThanOrEqual(1);
-        for (const headers of hits) expectCarried(headers, carrier.expected, carrier.keepsBaggage);
+        for (const headers of hits) expectCarried(headers, carrier.expected, carrier.keepsBaggage, carrier.expectedToken);
       }
     }, LOAD_TIMEOUT);
 

@@ -22,7 +22,12 @@ export interface CarrierCase {
   readonly expected: string | undefined;
   /** Baggage members (key=value as on the wire) that must still reach the upstream. */
   readonly keepsBaggage?: readonly string[];
+  /** The x-detour-token the upstream must receive, unchanged; undefined: it must receive none. */
+  readonly expectedToken?: string;
 }
+
+/** Shaped like a JWS; nothing on the application side parses or verifies it (the sidecar does). */
+const SAMPLE_TOKEN = "eyJhbGciOiJFZERTQSIsImtpZCI6IjIwMjUtMDYifQ.eyJzZXQiOiJwcmljaW5nPXYyIn0.c2lnbmF0dXJl";
 
 export const CARRIERS: readonly CarrierCase[] = [
   { name: "x-detour header", headers: { "x-detour": "pricing=v2, cart=pr-7" }, expected: "pricing=v2,cart=pr-7" },
@@ -44,6 +49,12 @@ export const CARRIERS: readonly CarrierCase[] = [
     headers: { "x-detour": "pricing=v3", baggage: "detour=pricing%3Dv2,foo=bar;p=1" },
     expected: "pricing=v3",
     keepsBaggage: ["foo=bar;p=1"],
+  },
+  {
+    name: "x-detour with x-detour-token",
+    headers: { "x-detour": "pricing=v2", "x-detour-token": SAMPLE_TOKEN },
+    expected: "pricing=v2",
+    expectedToken: SAMPLE_TOKEN,
   },
   { name: "no override", headers: {}, expected: undefined },
   { name: "invalid x-detour only", headers: { "x-detour": "pricing" }, expected: undefined },

@@ -149,7 +149,7 @@ export function luaBootstrap({ topology, endpoints }) {
 
 /**
  * The ext_proc filter and cluster as detour's generator writes them (packages/cli
- * envoy-config): request headers only, 1 s message timeout, fail open, HTTP/2 with
+ * envoy-config): request headers only, 1 s message timeout, fail open, stream retries, HTTP/2 with
  * max_requests_per_connection 500, unbounded circuit breakers. fairness.mjs compares these
  * with the real generated config in every run where that is available.
  */
@@ -164,6 +164,20 @@ export function extProcFilter({ workload }) {
           { key: "x-detour-workload", value: workload },
           { key: "x-detour-role", value: "outbound" },
         ],
+        // Stream-start retries to another server (only on connect failure/reset: no cost on the
+        // happy path), as the generator writes them.
+        retry_policy: {
+          retry_on: "connect-failure,refused-stream,unavailable,reset",
+          num_retries: 2,
+          retry_back_off: { base_interval: "0.005s", max_interval: "0.05s" },
+          retry_host_predicate: [
+            {
+              name: "envoy.retry_host_predicates.previous_hosts",
+              typed_config: { "@type": "type.googleapis.com/envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate" },
+            },
+          ],
+          host_selection_retry_max_attempts: 3,
+        },
       },
       failure_mode_allow: true,
       message_timeout: "1.000s",
@@ -189,7 +203,7 @@ export function extProcCluster(host, port) {
         common_http_protocol_options: { max_requests_per_connection: 500 },
       },
     },
-    circuit_breakers: { thresholds: [{ max_connections: 1_000_000, max_pending_requests: 1_000_000, max_requests: 1_000_000 }] },
+    circuit_breakers: { thresholds: [{ max_connections: 1_000_000, max_pending_requests: 1_000_000, max_requests: 1_000_000, max_retries: 1_000_000 }] },
   });
 }
 

@@ -36,6 +36,11 @@ export function markdownReport(result) {
   lines.push(`| @detour/express overhead (hello world) | ≤ ${pct(t.expressOverhead.maxOverhead)} throughput | ${overhead === undefined ? "–" : `${pct(overhead)} throughput${cpuOverhead === undefined || Number.isNaN(cpuOverhead) ? "" : `, ${pct(cpuOverhead)} app CPU per request`}`} | ${t.expressOverhead.verdict}${micro.express?.reason ? ` (${micro.express.reason})` : ""} |`);
   const discarded = scenarios.reduce((sum, row) => sum + (row.discardedReps?.length ?? 0), 0);
   lines.push("");
+  if (result.fairness) {
+    lines.push(result.fairness.matches
+      ? "The peers' ext_proc filter and cluster settings equal those of detour's generated sidecar config (checked in this run)."
+      : `**The peers' ext_proc settings differ from detour's generated config:** ${result.fairness.differences.join("; ")}.`);
+  }
   lines.push(`Other load = CPUs busy with anything but this benchmark during the repetitions (0 on a quiet machine). ${discarded ? `${discarded} disturbed repetition(s) were run again; they are listed under discardedReps in the JSON.` : "No repetition was run again."}`);
   return lines.join("\n");
 }

@@ -35,10 +35,14 @@ export function createQuietWaiter({ budgetSeconds, thresholdCpus = 0.25 }) {
 /** Other load (CPUs) above which a repetition counts as disturbed. */
 export const NOISY_OTHER_CPUS = 0.2;
 
+/** Times one repetition may be run again, so a long busy spell cannot spend the run's whole allowance on one scenario. */
+const RETRIES_PER_REPETITION = 1;
+
 /**
  * Runs one repetition via `run()` (which returns an object with `otherCpus`), first waiting for
- * a quiet machine. A disturbed repetition is set aside and run again while the shared retry
- * allowance (`retries.left`) lasts; the set-aside ones are returned too, so nothing is hidden.
+ * a quiet machine. A disturbed repetition is set aside and run again (at most
+ * RETRIES_PER_REPETITION times) while the shared allowance (`retries.left`) lasts; the set-aside
+ * ones are returned too, so nothing is hidden.
  */
 export async function runUndisturbed(run, { waitForQuiet, retries }) {
   const discarded = [];
@@ -46,7 +50,7 @@ export async function runUndisturbed(run, { waitForQuiet, retries }) {
   for (;;) {
     waited += await waitForQuiet();
     const result = await run();
-    if (!(result.otherCpus > NOISY_OTHER_CPUS) || retries.left <= 0) return { result, discarded, waited };
+    if (!(result.otherCpus > NOISY_OTHER_CPUS) || retries.left <= 0 || discarded.length >= RETRIES_PER_REPETITION) return { result, discarded, waited };
     retries.left--;
     discarded.push(result);
   }

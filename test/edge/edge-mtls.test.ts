@@ -119,7 +119,7 @@ describe.skipIf(!hasOpenssl())("edge trust by mTLS principal (real Envoy, real T
   });
 
   it("strips it from another principal, even one that forges x-forwarded-client-cert", async () => {
-    for (const headers of [{}, { "x-forwarded-client-cert": "By=spiffe://edge;URI=spiffe://corp/ci" }]) {
+    for (const headers of [{}, { "x-forwarded-client-cert": "By=spiffe://edge;URI=spiffe://corp/ci" }] as Record<string, string>[]) {
       const answer = await mtlsGet(envoy.listenerPort("edge"), dir, "other", { "x-detour": "frontend=v2", baggage: "detour=frontend%3Dv2,k=v", ...headers });
       expect(answer.upstream?.version).toBe("v1");
       expect(answer.upstream?.headers["x-detour"]).toBeUndefined();

@@ -55,6 +55,7 @@ export {
 export { REJECTION_REASONS, type RejectionReason } from "./trust/rejection-reason.js";
 export { OVERRIDE_CLAIM, SERVICES_CLAIM } from "./trust/token-claims.js";
 export { keyRingFromConfig, keyRingFromFile, MIN_SECRET_BYTES, type KeyRing, type TokenAlgorithm, type VerificationKey } from "./trust/key-ring.js";
+export { allowListFromConfig, type AllowList } from "./trust/allow-list.js";
 export { createTokenVerifier, type TokenCheck, type TokenVerifier, type TokenVerifierOptions, type VerifiedToken } from "./trust/token-verifier.js";
 export { findToken, NO_TOKEN, type TokenFinding } from "./trust/token-finding.js";
 export { trustTableFromConfig, type TrustTable, type TrustTableOptions } from "./trust/trust-table.js";

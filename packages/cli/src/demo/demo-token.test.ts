@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createTokenVerifier, keyRingFromConfig, loadConfigFile } from "@detour/ext-proc";
+import { allowListFromConfig, createTokenVerifier, keyRingFromConfig, loadConfigFile } from "@detour/ext-proc";
 import { DEFAULT_LIMITS } from "@detour/core";
 import { afterAll, describe, expect, it } from "vitest";
 import { planDemo, portsNeeded } from "./demo-plan.js";
@@ -20,7 +20,7 @@ describe("the demo's token", () => {
     expect(withToken.topology.edge?.trustedCidrs).toEqual(["127.0.0.0/8"]);
     const tokens = withToken.topology.edge!.tokens!;
     expect(tokens.keys).toEqual([{ kid: "demo", publicKeyFile: join(dir, "keys/demo.pub.pem") }]);
-    const verifier = createTokenVerifier(keyRingFromConfig(tokens.keys, dir), { ...tokens, limits: DEFAULT_LIMITS });
+    const verifier = createTokenVerifier(keyRingFromConfig(tokens.keys, dir), { ...tokens, allow: allowListFromConfig(tokens.allow), limits: DEFAULT_LIMITS });
     const check = await verifier.check(token.token);
     expect(check.status === "valid" && check.token.set.toString()).toBe("catalog=v2,pricing=v2");
 

@@ -37,7 +37,7 @@ describe("envoyConfigFromTopology", () => {
     expect(readFileSync(SIDECARS, "utf8"), "envoy/sidecars.yaml drifted from the generator: rerun with UPDATE_GOLDEN=1").toBe(generated);
   });
 
-  const bootstrap = envoyBootstrapFromTopology(loadConfigFile(TOPOLOGY), {});
+  const bootstrap: Json = envoyBootstrapFromTopology(loadConfigFile(TOPOLOGY), {});
 
   it("makes one outbound listener per workload, identified by stream metadata", () => {
     const names = (bootstrap.static_resources.listeners as Json[]).map((l) => l.name);
@@ -116,7 +116,7 @@ describe("envoyConfigFromTopology", () => {
   });
 
   it("uses listener ports, ext_proc address and endpoint overrides from the options", () => {
-    const custom = envoyBootstrapFromTopology(loadConfigFile(TOPOLOGY), {
+    const custom: Json = envoyBootstrapFromTopology(loadConfigFile(TOPOLOGY), {
       workloads: ["cart/pr-7"],
       listeners: { "cart/pr-7": 20001 },
       extProcAddress: "127.0.0.1:7000",
@@ -133,7 +133,7 @@ describe("envoyConfigFromTopology", () => {
   it("uses DNS for named endpoints and says which endpoint is missing", () => {
     const config = parseConfig({ services: { pricing: { baseline: "v1", versions: { v1: { endpoint: "pricing-v1:8080" }, v2: {} } } } });
     expect(() => envoyBootstrapFromTopology(config)).toThrow(/services\.pricing\.versions\.v2\.endpoint is not set/);
-    const named = envoyBootstrapFromTopology(config, { endpoint: (_s, v) => (v === "v2" ? "pricing-v2:8080" : undefined) });
+    const named: Json = envoyBootstrapFromTopology(config, { endpoint: (_s, v) => (v === "v2" ? "pricing-v2:8080" : undefined) });
     expect((named.static_resources.clusters as Json[]).find((c) => c.name === "pricing@v1")!.type).toBe("STRICT_DNS");
   });
 

@@ -21,7 +21,14 @@ const requestArb = fc.record({
   withAttributes: fc.boolean(),
 });
 
-function encode(input: fc.RecordValue<{ phase: string; observability: boolean; headers: { key: string; raw: Uint8Array | undefined; value: string | undefined }[]; withAttributes: boolean }>): Buffer {
+interface RequestShape {
+  phase: string;
+  observability: boolean;
+  headers: { key: string; raw: Uint8Array | undefined; value: string | undefined }[];
+  withAttributes: boolean;
+}
+
+function encode(input: RequestShape): Buffer {
   const headers = create(HttpHeadersSchema, {
     headers: create(HeaderMapSchema, {
       headers: input.headers.map((h) => create(HeaderValueSchema, { key: h.key, rawValue: h.raw ?? new Uint8Array(), value: h.raw === undefined ? (h.value ?? "") : "" })),

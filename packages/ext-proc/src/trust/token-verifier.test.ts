@@ -80,7 +80,8 @@ describe("createTokenVerifier", () => {
     expect(await reason(await at({ exp: NOW + 600, nbf: NOW + 20 }))).toBe("valid pricing=v2");
     expect(await reason(await at({ exp: NOW + 600, iat: NOW + 300 }))).toBe("not-yet-valid");
     expect(await reason(await at({ exp: NOW + 2 * 86_400 }))).toBe("lifetime-too-long");
-    expect(await reason(await at({ exp: "tomorrow" }))).toBe("malformed");
+    // A non-numeric exp is what a hostile or buggy signer sends; the type system would forbid it.
+    expect(await reason(await at({ exp: "tomorrow" as unknown as number }))).toBe("malformed");
   });
 
   it("checks audience, the override and the allow-lists", async () => {

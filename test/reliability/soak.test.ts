@@ -70,7 +70,14 @@ describe("soak", () => {
     const started = performance.now();
     const total: LoadResult = { sent: 0, applied: 0, baseline: 0, fellBack: 0, failed: 0, failures: [], timeline: [], durationMs: 0 };
 
-    const warmup = await runLoad({ port: rig.listenerPort, next, concurrency: profile.soak.concurrency, maxRequests: 100_000_000, maxDurationMs: profile.soak.warmupMs });
+    const warmup = await runLoad({
+      port: rig.listenerPort,
+      next,
+      concurrency: profile.soak.concurrency,
+      intervalMs: profile.soak.intervalMs,
+      maxRequests: 100_000_000,
+      maxDurationMs: profile.soak.warmupMs,
+    });
     add(total, warmup);
     await waitFor(async () => (await server.metric("detour_ext_proc_active_streams")) === 0, { timeoutMs: 10_000, what: "idle after warm-up" });
     const idleBefore = await sampleServer(server, started);
@@ -89,6 +96,7 @@ describe("soak", () => {
       port: rig.listenerPort,
       next: (index) => next(index + warmup.sent),
       concurrency: profile.soak.concurrency,
+      intervalMs: profile.soak.intervalMs,
       maxRequests: 10_000_000,
       maxDurationMs: profile.soak.durationMs,
     });

@@ -1,39 +1,20 @@
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parse } from "yaml";
 import { envoyConfigFromTopology } from "@detour/cli";
 import { startTopologyUpstreams, type Upstreams } from "../support/detour-rig.js";
 import { EXT_PROC_BIN } from "../support/ext-proc-process.js";
 import { metricValue } from "../support/prometheus-text.js";
+import { headerValue, routingCases } from "../support/routing-cases.js";
 import { sendThroughSidecar } from "../support/sidecar-request.js";
 import { dockerUnavailableReason } from "./support/docker-daemon.js";
 import { listeningSockets, nonLoopbackListeners } from "./support/listening-sockets.js";
 import { startEnvoyContainer, type EnvoyContainer } from "./support/envoy-container.js";
 import { startExtProcContainer, type ExtProcContainer } from "./support/ext-proc-container.js";
 
-type HeaderSpec = string | string[] | { repeat: string; times: number };
-
-/** An entry of test/ext-proc/routing-cases.yaml (the same cases the native e2e suite runs). */
-interface RoutingCase {
-  name: string;
-  via?: string;
-  authority: string;
-  headers?: Record<string, HeaderSpec>;
-  expect: {
-    status?: number;
-    version?: string;
-    body?: string;
-    forwarded?: Record<string, string>;
-    absent?: string[];
-    extProc?: "called" | "skipped";
-  };
-}
-
-const cases = parse(readFileSync(new URL("../ext-proc/routing-cases.yaml", import.meta.url), "utf8")) as RoutingCase[];
-const headerValue = (spec: HeaderSpec) => (typeof spec === "object" && !Array.isArray(spec) ? spec.repeat.repeat(spec.times) : spec);
+const cases = routingCases;
 
 const unavailable = dockerUnavailableReason();
 if (unavailable !== undefined) console.warn(`SKIPPED container tests: ${unavailable}`);

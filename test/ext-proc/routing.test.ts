@@ -1,34 +1,12 @@
-import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parse } from "yaml";
 import type { EnvoyProcess } from "@detour/cli";
 import { createExtProcServer, type ExtProcServer } from "@detour/ext-proc";
 import { extProcStreamsStarted, startSidecars, startTopologyUpstreams, type Upstreams } from "../support/detour-rig.js";
 import { metricValue } from "../support/prometheus-text.js";
+import { headerValue, routingCases } from "../support/routing-cases.js";
 import { sendThroughSidecar } from "../support/sidecar-request.js";
 
-type HeaderSpec = string | string[] | { repeat: string; times: number };
-
-interface RoutingCase {
-  name: string;
-  via?: string;
-  authority: string;
-  headers?: Record<string, HeaderSpec>;
-  expect: {
-    status?: number;
-    version?: string;
-    body?: string;
-    forwarded?: Record<string, string>;
-    absent?: string[];
-    extProc?: "called" | "skipped";
-  };
-}
-
-const cases = parse(readFileSync(new URL("./routing-cases.yaml", import.meta.url), "utf8")) as RoutingCase[];
-
-function headerValue(spec: HeaderSpec): string | string[] {
-  return typeof spec === "object" && !Array.isArray(spec) ? spec.repeat.repeat(spec.times) : spec;
-}
+const cases = routingCases;
 
 // Real Envoy, the real ext_proc server (in-process here: process behaviour is covered by
 // lifecycle.test.ts) and one small upstream per service version.

@@ -13,6 +13,7 @@ import {
 import { REJECT_STATUS } from "../constants.js";
 import { serviceFromAuthority } from "./destination-service.js";
 import type { RoutingTable, ServiceRoutes } from "./routing-table.js";
+import { joinedHeaderLines } from "./joined-header-lines.js";
 
 /**
  * Who is asking. `outbound` is a sidecar's egress listener (this issue); `edge` is the front
@@ -103,25 +104,13 @@ function rejectAnswer(routes: ServiceRoutes, version: string): RejectAnswer {
   };
 }
 
-/** A header's lines joined with "," and how many lines there were (0 = absent). */
-function joinedValues(headers: readonly HeaderPair[], name: string): { value: string | undefined; lines: number } {
-  let value: string | undefined;
-  let lines = 0;
-  for (const [key, line] of headers) {
-    if (key !== name) continue;
-    value = value === undefined ? line : `${value},${line}`;
-    lines++;
-  }
-  return { value, lines };
-}
-
 /**
  * The normalizing header edits: canonical x-detour and baggage member for the effective set,
  * and every disagreeing alias carrier rewritten to it (removed where it cannot express it).
  */
 function normalize(headers: readonly HeaderPair[], read: CarrierReadResult, set: OverrideSet, table: RoutingTable, out: { set: HeaderPair[]; remove: string[] }): void {
   const canonical = set.toString();
-  const detour = joinedValues(headers, DETOUR_HEADER);
+  const detour = joinedHeaderLines(headers, DETOUR_HEADER);
   if (set.isEmpty) {
     if (detour.lines !== 0) out.remove.push(DETOUR_HEADER);
   } else if (detour.value !== canonical || detour.lines > 1) {
@@ -129,7 +118,7 @@ function normalize(headers: readonly HeaderPair[], read: CarrierReadResult, set:
     out.set.push([DETOUR_HEADER, canonical]);
   }
 
-  const { value: baggage, lines: baggageLines } = joinedValues(headers, BAGGAGE_HEADER);
+  const { value: baggage, lines: baggageLines } = joinedHeaderLines(headers, BAGGAGE_HEADER);
   let nextBaggage = baggage === undefined && set.isEmpty ? undefined : baggageWithOverride(baggage, set);
   for (const carrier of read.conflicts) {
     const spec = table.aliasByCarrier.get(carrier);

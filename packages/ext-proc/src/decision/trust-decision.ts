@@ -7,6 +7,7 @@ import type { TokenSource } from "../trust/token-location.js";
 import type { TrustTable } from "../trust/trust-table.js";
 import { decide, type DecisionInput, type HeaderPair, type RouteDecision } from "./route-decision.js";
 import type { RoutingTable } from "./routing-table.js";
+import { joinedHeaderLines } from "./joined-header-lines.js";
 
 /** How an override was admitted: a valid token, a trusted source range, a trusted mTLS principal. */
 export type TrustVia = "token" | "cidr" | "principal";
@@ -34,18 +35,6 @@ export interface EdgeDecisionInput {
 }
 
 const NONE: readonly never[] = Object.freeze([]);
-
-/** Lines of `name` joined with "," and how many there were. */
-function joined(headers: readonly HeaderPair[], name: string): { value: string | undefined; lines: number } {
-  let value: string | undefined;
-  let lines = 0;
-  for (const [key, line] of headers) {
-    if (key !== name) continue;
-    value = value === undefined ? line : `${value},${line}`;
-    lines++;
-  }
-  return { value, lines };
-}
 
 function has(headers: readonly HeaderPair[], name: string): boolean {
   for (const [key] of headers) if (key === name) return true;
@@ -81,7 +70,7 @@ function rewrite(headers: readonly HeaderPair[], trust: TrustTable, what: Rewrit
   if (!what.set.isEmpty) out.set.push([DETOUR_HEADER, what.set.toString()]);
   else if (has(headers, DETOUR_HEADER)) out.remove.push(DETOUR_HEADER);
 
-  const baggage = joined(headers, BAGGAGE_HEADER);
+  const baggage = joinedHeaderLines(headers, BAGGAGE_HEADER);
   const stripped = removeBaggageMembers(baggage.value, trust.baggageKeys);
   const next = what.set.isEmpty ? stripped : baggageWithOverride(stripped, what.set);
   if (next !== baggage.value || baggage.lines > 1) {
@@ -90,7 +79,7 @@ function rewrite(headers: readonly HeaderPair[], trust: TrustTable, what: Rewrit
   }
   for (const alias of trust.aliasHeaders) if (has(headers, alias)) out.remove.push(alias);
 
-  const token = joined(headers, TOKEN_HEADER);
+  const token = joinedHeaderLines(headers, TOKEN_HEADER);
   if (what.token !== undefined) {
     if (token.value !== what.token || token.lines !== 1) out.set.push([TOKEN_HEADER, what.token]);
   } else if (token.lines !== 0) {
@@ -106,7 +95,7 @@ function rewrite(headers: readonly HeaderPair[], trust: TrustTable, what: Rewrit
 function carriesOverride(headers: readonly HeaderPair[], trust: TrustTable): boolean {
   if (has(headers, DETOUR_HEADER)) return true;
   for (const alias of trust.aliasHeaders) if (has(headers, alias)) return true;
-  const baggage = joined(headers, BAGGAGE_HEADER).value;
+  const baggage = joinedHeaderLines(headers, BAGGAGE_HEADER).value;
   return baggage !== undefined && removeBaggageMembers(baggage, trust.baggageKeys) !== baggage;
 }
 

@@ -1,6 +1,6 @@
 import { BAGGAGE_HEADER, BAGGAGE_MEMBER, DETOUR_HEADER, ROUTE_HEADER, TOKEN_COOKIE, TOKEN_HEADER } from "@detour/core";
 import { EDGE_MARKER_HEADER, EDGE_MARKER_VALUE, ROLE_METADATA, SOURCE_ADDRESS_ATTRIBUTE, type DetourConfig } from "@detour/ext-proc";
-import { DEFAULT_MESSAGE_TIMEOUT_MS, EXT_PROC_CLUSTER, EXT_PROC_FILTER_NAME, EXT_PROC_RETRY_POLICY, versionClusterName } from "./envoy-names.js";
+import { DEFAULT_MESSAGE_TIMEOUT_MS, EXT_PROC_CLUSTER, EXT_PROC_FILTER_NAME, EXT_PROC_RETRY_POLICY, HEADERS_ONLY_PROCESSING_MODE, versionClusterName } from "./envoy-names.js";
 import type { EdgeSettings } from "./edge-settings.js";
 
 type Json = Record<string, unknown>;
@@ -65,14 +65,7 @@ function edgeExtProcFilter(messageTimeoutMs: number): Json {
       message_timeout: `${(messageTimeoutMs / 1000).toFixed(3)}s`,
       // The downstream peer's address, for edge.trustedCidrs (checked again in the server).
       request_attributes: [SOURCE_ADDRESS_ATTRIBUTE],
-      processing_mode: {
-        request_header_mode: "SEND",
-        response_header_mode: "SKIP",
-        request_body_mode: "NONE",
-        response_body_mode: "NONE",
-        request_trailer_mode: "SKIP",
-        response_trailer_mode: "SKIP",
-      },
+      processing_mode: { ...HEADERS_ONLY_PROCESSING_MODE }, // a copy: the yaml writer turns shared objects into anchors
     },
   };
 }

@@ -7,7 +7,7 @@ import {
   EXT_PROC_CLUSTER,
   EXT_PROC_FILTER_NAME,
   EXT_PROC_MAX_REQUESTS_PER_CONNECTION,
-  EXT_PROC_RETRY_POLICY,
+  EXT_PROC_RETRY_POLICY, HEADERS_ONLY_PROCESSING_MODE,
   GRACEFUL_CLOSE_RUNTIME_KEY,
   outboundListenerName,
   outboundStatPrefix,
@@ -97,15 +97,7 @@ function extProcFilter(workload: string, messageTimeoutMs: number): Json {
       // Outbound: a dead ext_proc must not take traffic down; requests then go to the baseline.
       failure_mode_allow: true,
       message_timeout: `${(messageTimeoutMs / 1000).toFixed(3)}s`,
-      // One round trip per request: only request headers; the response-header default SEND would double it.
-      processing_mode: {
-        request_header_mode: "SEND",
-        response_header_mode: "SKIP",
-        request_body_mode: "NONE",
-        response_body_mode: "NONE",
-        request_trailer_mode: "SKIP",
-        response_trailer_mode: "SKIP",
-      },
+      processing_mode: { ...HEADERS_ONLY_PROCESSING_MODE }, // a copy: the yaml writer turns shared objects into anchors
     },
   };
 }

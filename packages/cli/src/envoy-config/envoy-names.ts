@@ -27,6 +27,19 @@ export const DEFAULT_MESSAGE_TIMEOUT_MS = 1_000;
 export const EXT_PROC_MAX_REQUESTS_PER_CONNECTION = 500;
 
 /**
+ * One round trip per request: only request headers go to ext_proc. The response-header default
+ * (SEND) would double the round trips, and detour never needs bodies or trailers.
+ */
+export const HEADERS_ONLY_PROCESSING_MODE = {
+  request_header_mode: "SEND",
+  response_header_mode: "SKIP",
+  request_body_mode: "NONE",
+  response_body_mode: "NONE",
+  request_trailer_mode: "SKIP",
+  response_trailer_mode: "SKIP",
+} as const;
+
+/**
  * Retries of an ext_proc stream that never got an answer: connection refused or reset, a stream
  * refused by a server's GOAWAY, UNAVAILABLE. With several servers in the ext_proc cluster the
  * retry goes to another host (previous_hosts), so a rolling restart of the servers costs no

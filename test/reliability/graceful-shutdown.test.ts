@@ -4,7 +4,7 @@ import { delta, extProcClusterStats, extProcFilterTotals, pick } from "./support
 import { runLoad, type LoadResult } from "./support/load-generator.js";
 import { reliabilityProfile } from "./support/reliability-profile.js";
 import { startRig, type Rig } from "./support/reliability-rig.js";
-import { recordSummaryRow, type SummaryRow } from "./support/summary-row.js";
+import { loadSummaryRow, recordSummaryRow, type SummaryRow } from "./support/summary-row.js";
 import { cycle, trafficMix } from "./support/traffic-mix.js";
 
 const profile = reliabilityProfile();
@@ -77,24 +77,12 @@ describe("graceful shutdown under load", () => {
       const inFlight = load.timeline.filter((entry) => entry.overridden && entry.startedAt < signalledAt && entry.endedAt > signalledAt);
       const before = load.timeline.filter((entry) => entry.overridden && entry.endedAt <= signalledAt);
       const crashes = rig.crashes();
-      rows.push({
-        part: "SIGTERM",
-        faults: 1,
-        sent: load.sent,
-        succeeded: load.applied + load.baseline,
-        fellBack: load.fellBack,
-        failed: load.failed,
-        badInputs: 0,
-        envoyRejected: 0,
-        crashes: crashes.count,
-        durationMs: performance.now() - started,
-        notes: [
+      rows.push(loadSummaryRow("SIGTERM", 1, load, crashes.count, started, [
           `one server, SIGTERM under load: exit ${JSON.stringify(exit)}; ${String(shutdownLine?.activeStreams ?? "?")} streams open at the signal, drained (grace-period-over lines: ${graceOver})`,
           `overridden requests in flight at the signal: ${inFlight.length} (applied ${inFlight.filter((e) => e.outcome === "applied").length}, fell back ${inFlight.filter((e) => e.outcome === "fell-back").length}); after it, with no server, the rest fell back to the baseline`,
           ...load.failures.slice(0, 5),
           ...crashes.notes,
-        ],
-      });
+        ]));
       record();
       expect(load.failures).toEqual([]);
       expect(load.failed).toBe(0);
@@ -132,25 +120,13 @@ describe("graceful shutdown under load", () => {
       const filter = delta(extProcFilterTotals(statsAfter), extProcFilterTotals(statsBefore));
       const cluster = delta(extProcClusterStats(statsAfter), extProcClusterStats(statsBefore));
       const crashes = rig.crashes();
-      rows.push({
-        part: "rolling restart",
-        faults,
-        sent: load.sent,
-        succeeded: load.applied + load.baseline,
-        fellBack: load.fellBack,
-        failed: load.failed,
-        badInputs: 0,
-        envoyRejected: 0,
-        crashes: crashes.count,
-        durationMs: performance.now() - started,
-        notes: [
+      rows.push(loadSummaryRow("rolling restart", faults, load, crashes.count, started, [
           `two servers, ${profile.shutdown.rollingRounds} rolling round(s) (SIGTERM, wait for exit, start, wait for "listening"): ${exits.join(", ")}`,
           `${load.sent} requests, ${load.fellBack} overridden ones fell back to the baseline while a server was going away`,
           `Envoy ext_proc filter: ${pick(filter, ["streams_started", "streams_failed", "failure_mode_allowed"])}; cluster: ${pick(cluster, ["upstream_cx_total", "upstream_cx_connect_fail", "upstream_cx_close_notify", "upstream_rq_retry", "upstream_rq_retry_success", "upstream_rq_retry_overflow"])}`,
           ...load.failures.slice(0, 5),
           ...crashes.notes,
-        ],
-      });
+        ]));
       record();
       expect(load.failures).toEqual([]);
       expect(load.failed).toBe(0);

@@ -5,7 +5,7 @@ import { runLoad } from "./support/load-generator.js";
 import { describeRecovery, recoveryAfter, type Recovery } from "./support/recovery-time.js";
 import { reliabilityProfile } from "./support/reliability-profile.js";
 import { startRig, type Rig } from "./support/reliability-rig.js";
-import { recordSummaryRow } from "./support/summary-row.js";
+import { loadSummaryRow, recordSummaryRow } from "./support/summary-row.js";
 import { cycle, trafficMix } from "./support/traffic-mix.js";
 
 const profile = reliabilityProfile();
@@ -86,18 +86,7 @@ describe("load with ext_proc faults", () => {
     const filter = delta(extProcFilterTotals(statsAfter), extProcFilterTotals(statsBefore));
     const cluster = delta(extProcClusterStats(statsAfter), extProcClusterStats(statsBefore));
     const crashes = rig.crashes();
-    recordSummaryRow(inject("reliabilityResults"), {
-      part: "load with faults",
-      faults,
-      sent: load.sent,
-      succeeded: load.applied + load.baseline,
-      fellBack: load.fellBack,
-      failed: load.failed,
-      badInputs: 0,
-      envoyRejected: 0,
-      crashes: crashes.count,
-      durationMs: performance.now() - started,
-      notes: [
+    recordSummaryRow(inject("reliabilityResults"), loadSummaryRow("load with faults", faults, load, crashes.count, started, [
         `${profile.faultLoad.faultRounds} round(s) of SIGKILL + restart and SIGSTOP ${profile.faultLoad.pauseMs} ms + SIGCONT; ${load.sent} requests at ${(load.sent / (load.durationMs / 1000)).toFixed(0)}/s, ${profile.faultLoad.concurrency} in flight`,
         ...recoveries.map(describeRecovery),
         `Envoy ext_proc filter: ${pick(filter, ["streams_started", "streams_failed", "failure_mode_allowed", "message_timeouts"])}`,
@@ -105,8 +94,7 @@ describe("load with ext_proc faults", () => {
         `Envoy pid ${rig.envoy.pid} all along (never restarted)`,
         ...load.failures.slice(0, 5),
         ...crashes.notes,
-      ],
-    });
+      ]));
 
     expect(load.failures, "lost requests").toEqual([]);
     expect(load.failed).toBe(0);

@@ -1,5 +1,6 @@
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import type { LoadResult } from "./load-generator.js";
 
 /** One part of the suite, as its line in the summary table. */
 export interface SummaryRow {
@@ -83,4 +84,21 @@ export function formatSummary(rows: readonly SummaryRow[], title: string): strin
     for (const note of row.notes) out.push(`  - ${note}`);
   }
   return out.join("\n");
+}
+
+/** The row of a part that drove steady load while injecting faults (the counts come from the load). */
+export function loadSummaryRow(part: string, faults: number, load: LoadResult, crashes: number, startedMs: number, notes: readonly string[]): SummaryRow {
+  return {
+    part,
+    faults,
+    sent: load.sent,
+    succeeded: load.applied + load.baseline,
+    fellBack: load.fellBack,
+    failed: load.failed,
+    badInputs: 0,
+    envoyRejected: 0,
+    crashes,
+    durationMs: performance.now() - startedMs,
+    notes,
+  };
 }

@@ -209,6 +209,38 @@ class WireReader {
   }
 }
 
+/** The names a scan looks for (`wanted` plus :authority), indexed by length. */
+type NamesByLength = readonly (readonly string[] | undefined)[];
+
+const namesCache = new WeakMap<ReadonlySet<string>, NamesByLength>();
+
+function namesByLength(wanted: ReadonlySet<string>): NamesByLength {
+  let found = namesCache.get(wanted);
+  if (found === undefined) {
+    const byLength: string[][] = [];
+    for (const name of [AUTHORITY_HEADER, ...wanted]) (byLength[name.length] ??= []).push(name);
+    found = byLength;
+    namesCache.set(wanted, found);
+  }
+  return found;
+}
+
+/**
+ * The wanted name the key bytes spell, compared in place: decoding every key of every request
+ * into a string only to drop most of them was the scan's largest cost. Names are lower-case
+ * ASCII, so equal bytes are exactly what equal UTF-8-decoded keys would be.
+ */
+function matchKey(bytes: Buffer, start: number, end: number, names: NamesByLength): string | undefined {
+  const length = end - start;
+  const candidates = length < names.length ? names[length] : undefined;
+  if (candidates === undefined) return undefined;
+  outer: for (const name of candidates) {
+    for (let i = 0; i < length; i++) if (bytes[start + i] !== name.charCodeAt(i)) continue outer;
+    return name;
+  }
+  return undefined;
+}
+
 /**
  * Reads a ProcessingRequest from its wire bytes; undefined when the message needs the full
  * decoder (see readMessage). Throws on malformed bytes, as fromBinary would.
@@ -246,6 +278,7 @@ export function scanRequest(bytes: Buffer, wanted: ReadonlySet<string>): StreamM
 
   let authority: string | undefined;
   let headers: HeaderPair[] = NO_HEADERS;
+  const names = namesByLength(wanted);
   // HttpHeaders { HeaderMap headers = 1; ... }: a repeated occurrence merges, i.e. the lists concatenate.
   const httpHeaders = new WireReader(bytes, headersStart, headersEnd);
   while (httpHeaders.pos < httpHeaders.end) {
@@ -285,9 +318,9 @@ export function scanRequest(bytes: Buffer, wanted: ReadonlySet<string>): StreamM
         }
       }
       if (keyStart === -1) continue;
-      const key = bytes.toString("utf8", keyStart, keyEnd);
+      const key = matchKey(bytes, keyStart, keyEnd, names);
+      if (key === undefined) continue;
       const isAuthority = key === AUTHORITY_HEADER;
-      if (!isAuthority && !wanted.has(key)) continue;
       const value =
         rawStart !== -1 && rawEnd > rawStart ? bytes.toString("latin1", rawStart, rawEnd) : textStart === -1 ? "" : bytes.toString("utf8", textStart, textEnd);
       if (isAuthority) authority = value;

@@ -54,9 +54,10 @@ export function detourDocument(topology, endpoints) {
 
 /**
  * Starts detour's ext_proc server for the document and returns it with the bootstrap detour's
- * generator writes for that topology, pointed at the server's bound port.
+ * generator writes for that topology, pointed at the server's bound port. It runs with the node
+ * heap flags every detour launcher uses (EXT_PROC_NODE_FLAGS, docs/operations.md "Memory").
  */
-export async function startDetourServer(detour, document, { cpus, nodeArgs = [] }) {
+export async function startDetourServer(detour, document, { cpus, nodeArgs = detour.extProc.EXT_PROC_NODE_FLAGS ?? [] }) {
   const dir = makeTempDir("detour-bench-");
   const configPath = join(dir, "detour.yaml");
   // JSON is YAML: the server's loader reads it as is.

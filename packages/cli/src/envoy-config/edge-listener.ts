@@ -1,6 +1,6 @@
 import { BAGGAGE_HEADER, BAGGAGE_MEMBER, DETOUR_HEADER, ROUTE_HEADER, TOKEN_COOKIE, TOKEN_HEADER } from "@detour/core";
 import { EDGE_MARKER_HEADER, EDGE_MARKER_VALUE, ROLE_METADATA, SOURCE_ADDRESS_ATTRIBUTE, type DetourConfig } from "@detour/ext-proc";
-import { DEFAULT_MESSAGE_TIMEOUT_MS, EXT_PROC_CLUSTER, EXT_PROC_FILTER_NAME, EXT_PROC_RETRY_POLICY, HEADERS_ONLY_PROCESSING_MODE, versionClusterName } from "./envoy-names.js";
+import { DEFAULT_MESSAGE_TIMEOUT_MS, EXT_PROC_CLUSTER, EXT_PROC_DISABLED_ON_ROUTE, EXT_PROC_FILTER_NAME, EXT_PROC_RETRY_POLICY, HEADERS_ONLY_PROCESSING_MODE, versionClusterName } from "./envoy-names.js";
 import type { EdgeSettings } from "./edge-settings.js";
 
 type Json = Record<string, unknown>;
@@ -17,13 +17,6 @@ export interface EdgeListenerOptions {
   readonly address?: string;
   readonly messageTimeoutMs?: number;
 }
-
-const DISABLE_EXT_PROC: Json = {
-  [EXT_PROC_FILTER_NAME]: {
-    "@type": "type.googleapis.com/envoy.extensions.filters.http.ext_proc.v3.ExtProcPerRoute",
-    disabled: true,
-  },
-};
 
 /** Name of the filter chain that serves clients in `edge.trustedCidrs` (and of the default one). */
 export const EDGE_TRUSTED_CHAIN = "edge-trusted-sources";
@@ -134,7 +127,7 @@ function edgeRoutes(config: DetourConfig, service: string): Json[] {
     match: { prefix: "/" },
     route: { cluster: baseline },
     request_headers_to_remove: plainHeaders,
-    typed_per_filter_config: DISABLE_EXT_PROC,
+    typed_per_filter_config: EXT_PROC_DISABLED_ON_ROUTE,
   });
   return routes;
 }

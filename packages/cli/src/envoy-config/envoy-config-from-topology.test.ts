@@ -97,6 +97,8 @@ describe("envoyConfigFromTopology", () => {
     expect(fallback.match).toEqual({ prefix: "/" });
     expect(fallback.route.cluster).toBe("pricing@v1");
     expect(fallback.typed_per_filter_config["envoy.filters.http.ext_proc"].disabled).toBe(true);
+    // The route-level switch, so Envoy does not create the filter at all (ExtProcPerRoute would).
+    expect(fallback.typed_per_filter_config["envoy.filters.http.ext_proc"]["@type"]).toBe("type.googleapis.com/envoy.config.route.v3.FilterConfig");
   });
 
   it("gives a workload that injects no skip path: every request asks ext_proc", () => {

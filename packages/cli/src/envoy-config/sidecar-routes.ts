@@ -1,15 +1,8 @@
 import { BAGGAGE_HEADER, BAGGAGE_MEMBER, DETOUR_HEADER, ROUTE_HEADER, TOKEN_HEADER } from "@detour/core";
 import type { DetourConfig } from "@detour/ext-proc";
-import { EXT_PROC_FILTER_NAME, versionClusterName } from "./envoy-names.js";
+import { EXT_PROC_DISABLED_ON_ROUTE, versionClusterName } from "./envoy-names.js";
 
 type Json = Record<string, unknown>;
-
-const DISABLE_EXT_PROC: Json = {
-  [EXT_PROC_FILTER_NAME]: {
-    "@type": "type.googleapis.com/envoy.extensions.filters.http.ext_proc.v3.ExtProcPerRoute",
-    disabled: true,
-  },
-};
 
 /**
  * Header matchers that spot a request carrying any override carrier. Only these requests (and
@@ -68,7 +61,7 @@ export function serviceVirtualHosts(config: DetourConfig, injects: boolean, opti
       name: `${service}:default`,
       match: { prefix: "/" },
       route: { cluster: baseline },
-      ...(injects ? {} : { typed_per_filter_config: DISABLE_EXT_PROC }),
+      ...(injects ? {} : { typed_per_filter_config: EXT_PROC_DISABLED_ON_ROUTE }),
     });
     hosts.push({ name: service, domains: serviceDomains(service, spec.hosts), routes });
   }
@@ -80,7 +73,7 @@ export function serviceVirtualHosts(config: DetourConfig, injects: boolean, opti
         name: "unknown-service",
         match: { prefix: "/" },
         direct_response: { status: 404, body: { inline_string: "detour sidecar: no service in the topology answers to this host\n" } },
-        typed_per_filter_config: DISABLE_EXT_PROC,
+        typed_per_filter_config: EXT_PROC_DISABLED_ON_ROUTE,
       },
     ],
   });

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parse } from "yaml";
 import { afterAll, describe, expect, it } from "vitest";
-import { loadConfigFile } from "@detour/ext-proc";
+import { EXT_PROC_NODE_FLAGS, loadConfigFile } from "@detour/ext-proc";
 import { validateEnvoyConfig } from "../packages/cli/src/envoy-process.js";
 import { detourSchemaText } from "../packages/cli/src/commands/schema.js";
 import { detourEnvoyYaml, sidecarPortsFrom } from "../packages/cli/src/envoy-config/detour-envoy-bootstrap.js";
@@ -75,7 +75,7 @@ describe("docker-compose.yml", () => {
     expect(compose.services["cart-pr-7"]!.environment).toEqual({ SERVICE: "cart", VERSION: "pr-7", HOST: "127.0.0.1", PORT: "9402", SIDECAR: `127.0.0.1:${ports["cart/pr-7"]}` });
     // pricing calls nobody: no workload, no sidecar.
     expect(compose.services["pricing-v2"]!.environment!.SIDECAR).toBeUndefined();
-    expect(compose.services["ext-proc"]!.command).toEqual(["node", "packages/ext-proc/dist/bin.js", "--config", "examples/detour.yaml"]);
+    expect(compose.services["ext-proc"]!.command).toEqual(["node", ...EXT_PROC_NODE_FLAGS, "packages/ext-proc/dist/bin.js", "--config", "examples/detour.yaml"]);
   });
 });
 

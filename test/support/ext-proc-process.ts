@@ -1,5 +1,6 @@
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { EXT_PROC_NODE_FLAGS } from "@detour/ext-proc";
 import { waitFor } from "./wait-for.js";
 
 /** The built server binary; `npm test` builds first (`npm run build`). */
@@ -33,7 +34,7 @@ export interface ExtProcProcess {
  * "listening" log line, which names the ports it bound (the config may say port 0).
  */
 export async function startExtProcProcess(configPath: string, options: { timeoutMs?: number } = {}): Promise<ExtProcProcess> {
-  const child = spawn(process.execPath, [EXT_PROC_BIN, "--config", configPath], { stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [...EXT_PROC_NODE_FLAGS, EXT_PROC_BIN, "--config", configPath], { stdio: ["ignore", "pipe", "pipe"] });
   const logs: LogLine[] = [];
   let stderr = "";
   let partial = "";
@@ -96,7 +97,7 @@ export async function startExtProcProcess(configPath: string, options: { timeout
 /** Runs the binary to completion (for configs that must be refused at start). */
 export function runExtProcToExit(args: readonly string[], timeoutMs = 30_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [EXT_PROC_BIN, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [...EXT_PROC_NODE_FLAGS, EXT_PROC_BIN, ...args], { stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));

@@ -2,6 +2,7 @@
 import { parseArgs } from "node:util";
 import { DetourError } from "@detour/core";
 import { collectDefaultMetrics } from "prom-client";
+import { missingNodeHeapFlags } from "./server/node-heap-flags.js";
 import { runExtProcServer } from "./server/run-ext-proc-server.js";
 
 const USAGE = `usage: detour-ext-proc --config detour.yaml
@@ -33,6 +34,12 @@ async function main(): Promise<void> {
     // nodejs_eventloop_lag_seconds, ...) for alerting on leaks and a blocked event loop
     // (docs/operations.md). Here, not in the server: only the process owns them.
     collectDefaultMetrics({ register: running.server.metrics.registry });
+    // V8 takes heap limits only at start-up (server/node-heap-flags.ts): say so when the
+    // launcher left them out, because RSS under load is then ~60 MiB higher.
+    const missing = missingNodeHeapFlags();
+    if (missing.length > 0) {
+      running.server.logger.info({ missing }, "started without the recommended node heap flags; expect higher memory use under load (docs/operations.md, Memory)");
+    }
   } catch (error) {
     const message = error instanceof DetourError ? error.message : error instanceof Error ? (error.stack ?? error.message) : String(error);
     process.stderr.write(`detour-ext-proc: ${message}\n`);

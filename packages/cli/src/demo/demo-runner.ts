@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DetourError } from "@detour/core";
-import type { DetourConfig } from "@detour/ext-proc";
+import { EXT_PROC_NODE_FLAGS, type DetourConfig } from "@detour/ext-proc";
 import { startEnvoy } from "../envoy-process.js";
 import { detourEnvoyYaml } from "../envoy-config/detour-envoy-bootstrap.js";
 import { EDGE_LISTENER } from "../envoy-config/edge-listener.js";
@@ -82,7 +82,7 @@ export async function startDemo(options: DemoStartOptions, supervisor: ProcessSu
   );
 
   progress(`starting the ext_proc server (127.0.0.1:${plan.extProc.port})`);
-  supervisor.spawn({ name: "ext-proc", command: process.execPath, args: [layout.extProcBin, "--config", serverConfig] });
+  supervisor.spawn({ name: "ext-proc", command: process.execPath, args: [...EXT_PROC_NODE_FLAGS, layout.extProcBin, "--config", serverConfig] });
 
   // Services first: they bind their ports at once, and only call their sidecar per request.
   progress(`starting ${plan.instances.length} service instances`);

@@ -1,5 +1,5 @@
 import { stringify } from "yaml";
-import type { DetourConfig } from "@detour/ext-proc";
+import { EXT_PROC_NODE_FLAGS, type DetourConfig } from "@detour/ext-proc";
 import { ENVOY_VERSION } from "../envoy-binary.js";
 import { edgeSettingsFromTopology } from "../envoy-config/edge-settings.js";
 
@@ -67,7 +67,7 @@ export function composeFromTopology(config: DetourConfig, options: ComposeOption
   });
 
   const services: Record<string, unknown> = {};
-  services["ext-proc"] = nodeService(["node", "packages/ext-proc/dist/bin.js", "--config", options.topologyInRepo], {
+  services["ext-proc"] = nodeService(["node", ...EXT_PROC_NODE_FLAGS, "packages/ext-proc/dist/bin.js", "--config", options.topologyInRepo], {
     healthcheck: nodeHttpCheck(`http://${hostOf(config.server.metrics)}:${portOf(config.server.metrics)}/readyz`),
   });
   services.envoy = {

@@ -1,6 +1,6 @@
+import { createServer, type AddressInfo, type Server as NetServer, type Socket } from "node:net";
 import { Server, ServerCredentials, type ServiceDefinition, type UntypedServiceImplementation } from "@grpc/grpc-js";
 import { bidiCallInterceptor, type BidiHandler } from "./grpc-js-bidi-call.js";
-import { formatListenAddress } from "./listen-address.js";
 import type { GrpcTransport } from "./grpc-transport.js";
 
 export interface GrpcJsTransportOptions {
@@ -12,16 +12,24 @@ export interface GrpcJsTransportOptions {
  * The default transport: the standard @grpc/grpc-js `Server`. Bidi methods (ext_proc Process)
  * are served by BidiCall on grpc-js's call layer rather than its per-call `Duplex` stream: Envoy
  * opens a stream per HTTP request, so per-call overhead is per-request CPU (bench/README.md).
+ *
+ * channelz (grpc-js's introspection, which detour does not serve) is off: it counts and
+ * timestamps every call and message. With channelz off, grpc-js 1.14's `forceShutdown` no longer
+ * finds the open HTTP/2 sessions (it looks them up in its channelz table), so the listening
+ * socket is ours (`createConnectionInjector`) and forceShutdown destroys its connections itself.
  */
 export class GrpcJsTransport implements GrpcTransport {
   readonly #server: Server;
   readonly #bidi = new Map<string, BidiHandler>();
+  readonly #sockets = new Set<Socket>();
+  #listener: NetServer | undefined;
 
   constructor(options: GrpcJsTransportOptions = {}) {
     this.#server = new Server({
       "grpc.max_concurrent_streams": options.maxConcurrentStreams ?? 10_000,
       // Envoy keeps its ext_proc connection open between requests and may ping it while idle.
       "grpc.keepalive_permit_without_calls": 1,
+      "grpc.enable_channelz": 0,
       interceptors: [bidiCallInterceptor(this.#bidi)],
     });
   }
@@ -37,15 +45,28 @@ export class GrpcJsTransport implements GrpcTransport {
   }
 
   listen(host: string, port: number): Promise<number> {
+    const injector = this.#server.createConnectionInjector(ServerCredentials.createInsecure());
+    const listener = createServer({ noDelay: true }, (socket) => {
+      this.#sockets.add(socket);
+      socket.once("close", () => this.#sockets.delete(socket));
+      injector.injectConnection(socket);
+    });
+    this.#listener = listener;
     return new Promise((resolve, reject) => {
-      this.#server.bindAsync(formatListenAddress(host, port), ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound)));
+      listener.once("error", reject);
+      listener.listen(port, host, () => {
+        listener.off("error", reject);
+        resolve((listener.address() as AddressInfo).port);
+      });
     });
   }
 
+  /** No new connections; open ones get GOAWAY and may finish their streams for `graceMs`. */
   async shutdown(graceMs: number): Promise<void> {
+    this.#listener?.close();
     await new Promise<void>((resolve) => {
       const timer = setTimeout(() => {
-        this.#server.forceShutdown();
+        this.forceShutdown();
         resolve();
       }, graceMs);
       this.#server.tryShutdown(() => {
@@ -56,6 +77,9 @@ export class GrpcJsTransport implements GrpcTransport {
   }
 
   forceShutdown(): void {
+    this.#listener?.close();
     this.#server.forceShutdown();
+    for (const socket of this.#sockets) socket.destroy();
+    this.#sockets.clear();
   }
 }

@@ -62,7 +62,8 @@ export function detour(options?: DetourMiddlewareOptions): RequestHandler {
         );
       }
     }
-    const incoming = incomingOverrides(req.headers, resolved.read);
+    const active = context.active();
+    const incoming = incomingOverrides(req.headers, resolved.read, active);
     req.detour = incoming.set;
     if (incoming.problems.length !== 0) {
       logger.debug(
@@ -82,6 +83,9 @@ export function detour(options?: DetourMiddlewareOptions): RequestHandler {
     // A no-op when instrumentation-http already bound them to the context it extracted.
     context.bind(incoming.context, req);
     context.bind(incoming.context, res);
-    context.with(incoming.context, next);
+    // Usually the propagator (instrumentation-http) already built this very context and the
+    // request runs in it: entering it again would change nothing and costs a context switch.
+    if (incoming.context === active) next();
+    else context.with(incoming.context, next);
   };
 }

@@ -92,7 +92,8 @@ const plugin: FastifyPluginCallback<DetourPluginOptions> = (fastify, options, do
         );
       }
     }
-    const incoming = incomingOverrides(request.headers, resolved.read);
+    const active = context.active();
+    const incoming = incomingOverrides(request.headers, resolved.read, active);
     request.detour = incoming.set;
     (request as RequestWithContext)[kDetourContext] = incoming.context;
     if (incoming.problems.length !== 0) {
@@ -113,7 +114,10 @@ const plugin: FastifyPluginCallback<DetourPluginOptions> = (fastify, options, do
     // context otherwise. A no-op when instrumentation-http already bound them.
     context.bind(incoming.context, request.raw);
     context.bind(incoming.context, reply.raw);
-    context.with(incoming.context, hookDone);
+    // Usually the propagator (instrumentation-http) already built this very context and the
+    // hook chain runs in it: entering it again would change nothing.
+    if (incoming.context === active) hookDone();
+    else context.with(incoming.context, hookDone);
   });
 
   // As @fastify/otel does: re-enter the request's context in route-level hooks and the handler,

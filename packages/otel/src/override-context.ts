@@ -55,13 +55,22 @@ export function getOverrides(ctx: Context = context.active()): OverrideSet {
  */
 export function setOverrides(ctx: Context, set: OverrideSet): Context {
   const baggage = propagation.getBaggage(ctx);
+  const entry = baggage?.getEntry(BAGGAGE_MEMBER);
+  const current = ctx.getValue(OVERRIDES_KEY) as StoredOverrides | undefined;
+  // Each derived context copies the parent's whole value map (BaseContext), and framework glue
+  // calls this once per request on a context the propagator usually already built the same way:
+  // return `ctx` itself when it already says exactly this.
   if (set.isEmpty) {
-    if (baggage?.getEntry(BAGGAGE_MEMBER) === undefined) return ctx.deleteValue(OVERRIDES_KEY);
+    if (baggage === undefined || entry === undefined) return current === undefined ? ctx : ctx.deleteValue(OVERRIDES_KEY);
     const rest = baggage.removeEntry(BAGGAGE_MEMBER);
     const cleared = rest.getAllEntries().length === 0 ? propagation.deleteBaggage(ctx) : propagation.setBaggage(ctx, rest);
     return cleared.deleteValue(OVERRIDES_KEY);
   }
   const text = set.toString();
+  if (current !== undefined && entry !== undefined && entry.metadata === undefined && entry.value === text && current.text === text) {
+    // Same canonical text means the same set; the stored copy is kept (it may be another instance).
+    return ctx;
+  }
   const next = (baggage ?? propagation.createBaggage()).setEntry(BAGGAGE_MEMBER, { value: text });
   const stored: StoredOverrides = { set, text };
   return propagation.setBaggage(ctx, next).setValue(OVERRIDES_KEY, stored);

@@ -46,6 +46,7 @@ export function getOverrideToken(ctx: Context = context.active()): string | unde
 
 /** `ctx` carrying exactly `token`; undefined removes an inherited one (a credential is per request). */
 export function setOverrideToken(ctx: Context, token: string | undefined): Context {
-  if (token === undefined) return ctx.getValue(TOKEN_KEY) === undefined ? ctx : ctx.deleteValue(TOKEN_KEY);
-  return ctx.setValue(TOKEN_KEY, token);
+  const current = ctx.getValue(TOKEN_KEY);
+  if (current === token) return ctx;
+  return token === undefined ? ctx.deleteValue(TOKEN_KEY) : ctx.setValue(TOKEN_KEY, token);
 }

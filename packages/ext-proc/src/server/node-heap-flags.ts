@@ -11,8 +11,10 @@
  * - with the default heap limit (a quarter of the machine's memory) V8 lets the old generation
  *   reach several times its ~25 MiB of live objects before a full collection (60-75 MiB seen).
  *   A limit of 256 MiB makes V8 collect at about 1.3 times the live size (28-30 MiB seen).
- * With both, the peak is ~90 MiB for about 3 % more CPU per request (more, shorter GC pauses).
- * The live heap is ~25 MiB whatever the topology size we test, far below the 256 MiB limit.
+ * With both, the peak is ~88 MiB; the price is ~20 ms more GC per 1000 requests (about 10 % of the
+ * server's CPU per request): more, shorter collections. `--max-semi-space-size=8` costs half
+ * of that but peaks at ~95 MiB, too close to the 100 MiB budget. The live heap is ~25 MiB,
+ * far below the 256 MiB limit.
  */
 export const EXT_PROC_NODE_FLAGS: readonly string[] = Object.freeze(["--max-semi-space-size=4", "--max-old-space-size=256"]);
 

@@ -104,7 +104,7 @@ function routingVirtualHosts(topology, skipPerRoute) {
     }));
     if (skipPerRoute !== undefined) {
       routes.push({ name: `${service}:carrier-0`, match: { prefix: "/", headers: [{ name: "x-detour", present_match: true }] }, route: { cluster: baseline } });
-      routes.push({ name: `${service}:carrier-1`, match: { prefix: "/", headers: [{ name: "baggage", string_match: { contains: "detour=" } }] }, route: { cluster: baseline } });
+      routes.push({ name: `${service}:carrier-1`, match: { prefix: "/", headers: [{ name: "baggage", string_match: { contains: "detour" } }] }, route: { cluster: baseline } });
     }
     routes.push({ name: `${service}:default`, match: { prefix: "/" }, route: { cluster: baseline }, ...(skipPerRoute ?? {}) });
     hosts.push({ name: service, domains: [service, `${service}.*`], routes });
@@ -207,9 +207,16 @@ export function extProcCluster(host, port) {
   });
 }
 
+/**
+ * The skip path's per-route config, as detour's generator writes it on the default route: the
+ * route-level FilterConfig{disabled}, so Envoy does not create the ext_proc filter at all
+ * (fairness.mjs compares it with the generated config).
+ */
+export const SKIP_PER_FILTER_CONFIG = { [EXT_PROC_FILTER]: { "@type": "type.googleapis.com/envoy.config.route.v3.FilterConfig", disabled: true } };
+
 /** Scenarios 5 and 6: a peer ext_proc server behind the same sidecar shape as detour's. */
 export function extProcPeerBootstrap({ topology, endpoints, extProc, workload }) {
-  const skip = { typed_per_filter_config: { [EXT_PROC_FILTER]: { "@type": "type.googleapis.com/envoy.extensions.filters.http.ext_proc.v3.ExtProcPerRoute", disabled: true } } };
+  const skip = { typed_per_filter_config: SKIP_PER_FILTER_CONFIG };
   return bootstrap({
     httpFilters: [extProcFilter({ workload })],
     virtualHosts: routingVirtualHosts(topology, skip),

@@ -2,7 +2,7 @@
 // (envoy-configs.mjs). Whenever the generator is available this compares the two, so a change
 // in the generator (a new timeout, another processing mode) cannot silently make the comparison
 // unfair: differences are printed and recorded in latest.json.
-import { EXT_PROC_CLUSTER, extProcCluster, extProcFilter } from "./envoy-configs.mjs";
+import { EXT_PROC_CLUSTER, extProcCluster, extProcFilter, SKIP_PER_FILTER_CONFIG } from "./envoy-configs.mjs";
 
 const EXT_PROC_FILTER = "envoy.filters.http.ext_proc";
 
@@ -18,6 +18,21 @@ function findFilter(bootstrap) {
   return undefined;
 }
 
+/** typed_per_filter_config of the first default route (`<service>:default`): the skip path. */
+function findSkipRouteConfig(bootstrap) {
+  for (const listener of bootstrap.static_resources?.listeners ?? []) {
+    for (const chain of listener.filter_chains ?? []) {
+      for (const filter of chain.filters ?? []) {
+        for (const host of filter.typed_config?.route_config?.virtual_hosts ?? []) {
+          const route = host.routes?.find((r) => r.name === `${host.name}:default`);
+          if (route) return route.typed_per_filter_config;
+        }
+      }
+    }
+  }
+  return undefined;
+}
+
 /** Paths where two JSON values differ. */
 function differences(a, b, path = "") {
   if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) {
@@ -27,7 +42,7 @@ function differences(a, b, path = "") {
   return [...keys].flatMap((key) => differences(a[key], b[key], `${path}.${key}`));
 }
 
-/** Compares detour's generated ext_proc filter and cluster with the peers' copies. */
+/** Compares detour's generated ext_proc filter, cluster and skip-route config with the peers' copies. */
 export function compareExtProcSettings(detourBootstrap, workload) {
   const detourFilter = structuredClone(findFilter(detourBootstrap));
   const detourCluster = structuredClone(detourBootstrap.static_resources?.clusters?.find((c) => c.typed_extension_protocol_options !== undefined || /ext_proc/.test(c.name)));
@@ -41,6 +56,11 @@ export function compareExtProcSettings(detourBootstrap, workload) {
     delete cluster.type;
   }
   detourFilter.typed_config.grpc_service.envoy_grpc.cluster_name = EXT_PROC_CLUSTER;
-  const found = [...differences(detourFilter, peerFilter, "filter"), ...differences(detourCluster, peerCluster, "cluster")];
+  const found = [
+    ...differences(detourFilter, peerFilter, "filter"),
+    ...differences(detourCluster, peerCluster, "cluster"),
+    // How the skip route turns ext_proc off decides what the skip path costs Envoy.
+    ...differences(findSkipRouteConfig(detourBootstrap), SKIP_PER_FILTER_CONFIG, "skipRoute"),
+  ];
   return { matches: found.length === 0, differences: found };
 }

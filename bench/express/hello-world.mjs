@@ -1,8 +1,23 @@
 // Hello-world Express app for the middleware overhead benchmark (bench/README.md):
-//   node bench/express/hello-world.mjs [--middleware]
+//   node bench/express/hello-world.mjs [--setup [--no-incoming-spans]] [--middleware]
+// --setup calls setupDetour() from the built @detour/otel first, as the docs tell users to: it
+// registers the AsyncLocalStorage context manager, the propagator and instrumentation-http, so
+// the middleware's context work is real (without it context.with/bind are no-ops).
 // Prints `listening <port>` once bound to 127.0.0.1 on a free port.
-import express from "express";
-import { pickMiddleware } from "./pick-middleware.mjs";
+import { pickMiddleware, pickSetup } from "./pick-middleware.mjs";
+
+if (process.argv.includes("--setup")) {
+  const picked = await pickSetup();
+  if (picked.setupDetour === undefined) {
+    console.error(`hello-world: ${picked.reason}`);
+    process.exit(3);
+  }
+  // --no-incoming-spans: instrumentation-http for outbound calls only; the middleware then reads
+  // the incoming request alone (a supported, cheaper install for apps that do not trace).
+  picked.setupDetour(process.argv.includes("--no-incoming-spans") ? { http: { disableIncomingRequestInstrumentation: true } } : undefined);
+}
+// Loaded after setupDetour(), the order the docs give (instrumentations patch on load).
+const { default: express } = await import("express");
 
 const app = express();
 if (process.argv.includes("--middleware")) {
@@ -16,5 +31,34 @@ if (process.argv.includes("--middleware")) {
 app.get("/hello", (_req, res) => {
   res.type("text/plain").send("hello\n");
 });
-const server = app.listen(0, "127.0.0.1", () => console.log(`listening ${server.address().port}`));
-process.on("SIGTERM", () => server.close(() => process.exit(0)));
+const inject = process.argv.indexOf("--inject");
+if (inject === -1) {
+  const server = app.listen(0, "127.0.0.1", () => console.log(`listening ${server.address().port}`));
+  process.on("SIGTERM", () => server.close(() => process.exit(0)));
+} else {
+  // Developer mode (bench/express/compare.mjs --inject): no sockets and no load generator, so
+  // the number hardly moves with other load on the machine. Requests go through a real
+  // http.Server's 'request' event (where instrumentation-http hooks in) with light-my-request's
+  // mock req/res; prints the process CPU µs per request of the timed batches.
+  const { createServer } = await import("node:http");
+  const { default: lightInject } = await import("light-my-request");
+  const server = createServer(app);
+  const dispatch = (req, res) => server.emit("request", req, res);
+  const headers = process.argv.includes("--no-override") ? {} : { "x-detour": "pricing=v2", baggage: "detour=pricing%3Dv2" };
+  const batch = Number(process.argv[inject + 1] ?? 20000);
+  const run = async (n) => {
+    for (let i = 0; i < n; i++) {
+      const response = await lightInject(dispatch, { method: "GET", url: "/hello", headers });
+      if (response.statusCode !== 200) throw new Error(`status ${response.statusCode}`);
+    }
+  };
+  await run(batch / 2);
+  const samples = [];
+  for (let round = 0; round < 5; round++) {
+    const before = process.cpuUsage();
+    await run(batch);
+    const used = process.cpuUsage(before);
+    samples.push((used.user + used.system) / batch);
+  }
+  console.log(`inject ${JSON.stringify(samples)}`);
+}

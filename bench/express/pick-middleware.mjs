@@ -27,3 +27,17 @@ export async function pickMiddleware() {
   }
   return { reason: "@detour/express exports no middleware yet" };
 }
+
+const OTEL_DIST = fileURLToPath(new URL("../../packages/otel/dist/index.js", import.meta.url));
+
+/** setupDetour from the built @detour/otel, the one-call install a real user makes. */
+export async function pickSetup() {
+  if (!existsSync(OTEL_DIST)) return { reason: "packages/otel/dist is not built" };
+  try {
+    const mod = await import(pathToFileURL(OTEL_DIST).href);
+    if (typeof mod.setupDetour !== "function") return { reason: "@detour/otel exports no setupDetour" };
+    return { setupDetour: mod.setupDetour };
+  } catch (error) {
+    return { reason: `cannot load @detour/otel: ${error.message.split("\n")[0]}` };
+  }
+}

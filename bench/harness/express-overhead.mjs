@@ -1,18 +1,33 @@
-// @detour/express propagation overhead: the same hello-world Express app with and without the
-// middleware, each loaded by wrk with an x-detour request header, repetitions alternating.
+// @detour/express propagation overhead: the same hello-world Express app loaded by wrk with an
+// x-detour + baggage request, repetitions interleaved and rotated, in four installs:
+//   without:        no detour at all
+//   with:           what the docs tell users to do, setupDetour() + app.use(detour()); judged by
+//                   the target. setupDetour() registers an AsyncLocalStorage context manager, the
+//                   propagator and instrumentation-http, so context.with/bind do real work
+//   setupOnly:      setupDetour() alone (instrumentation-http's server spans and extraction): with
+//                   minus setupOnly is what the middleware adds to a real install
+//   middlewareOnly: app.use(detour()) without setupDetour(), the number earlier runs reported;
+//                   with no context manager context.with/bind are no-ops, so it only shows the
+//                   middleware's parsing cost (outbound calls would carry nothing)
 import { fileURLToPath } from "node:url";
 import { startChild } from "./child-processes.mjs";
 import { sampleProcesses } from "./proc-sampler.mjs";
 import { runUndisturbed } from "./quiet-machine.mjs";
 import { median } from "./statistics.mjs";
 import { runWrk } from "./wrk-runner.mjs";
-import { pickMiddleware } from "../express/pick-middleware.mjs";
+import { pickMiddleware, pickSetup } from "../express/pick-middleware.mjs";
 
 const APP = fileURLToPath(new URL("../express/hello-world.mjs", import.meta.url));
 const HEADERS = { "x-detour": "pricing=v2", baggage: "detour=pricing%3Dv2", Accept: "text/plain" };
+const INSTALLS = {
+  without: [],
+  with: ["--setup", "--middleware"],
+  setupOnly: ["--setup"],
+  middlewareOnly: ["--middleware"],
+};
 
-async function startApp(withMiddleware, cpus) {
-  const proc = startChild(`express${withMiddleware ? "+detour" : ""}`, process.execPath, [APP, ...(withMiddleware ? ["--middleware"] : [])], { cpus, env: { NODE_ENV: "production" } });
+async function startApp(name, cpus) {
+  const proc = startChild(`express:${name}`, process.execPath, [APP, ...INSTALLS[name]], { cpus, env: { NODE_ENV: "production" } });
   const match = await proc.waitFor(/^listening (\d+)$/m);
   return { proc, url: `http://127.0.0.1:${match[1]}/hello` };
 }
@@ -20,15 +35,20 @@ async function startApp(withMiddleware, cpus) {
 export async function expressOverhead({ quick, cpus, wrk, log, waitForQuiet, retries }) {
   const picked = await pickMiddleware();
   if (picked.middleware === undefined) return { reason: picked.reason };
+  const setup = await pickSetup();
+  if (setup.setupDetour === undefined) return { reason: setup.reason };
   const reps = quick ? 2 : 5;
   const seconds = quick ? 3 : 10;
-  const apps = { without: await startApp(false, cpus.sut), with: await startApp(true, cpus.sut) };
+  const names = Object.keys(INSTALLS);
+  const apps = {};
   try {
-    const results = { without: [], with: [] };
+    for (const name of names) apps[name] = await startApp(name, cpus.sut);
+    const results = Object.fromEntries(names.map((name) => [name, []]));
     for (const app of Object.values(apps)) await runWrk({ ...wrk, seconds: quick ? 1 : 3, url: app.url, headers: HEADERS });
     for (let i = 0; i < reps; i++) {
-      for (const name of i % 2 === 0 ? ["without", "with"] : ["with", "without"]) {
-        log(`express ${name} middleware, rep ${i + 1}/${reps}`);
+      // Rotated so that no install always runs right after the same other one.
+      for (const name of names.map((_, j) => names[(i + j) % names.length])) {
+        log(`express ${name}, rep ${i + 1}/${reps}`);
         const run = async () => {
           const sampler = sampleProcesses({ app: apps[name].proc.pid });
           const rep = await runWrk({ ...wrk, seconds, url: apps[name].url, headers: HEADERS, onStart: (pid) => sampler.add("wrk", pid) });
@@ -47,21 +67,22 @@ export async function expressOverhead({ quick, cpus, wrk, log, waitForQuiet, ret
       otherLoadCpus: median(list.map((r) => r.otherCpus)),
       errors: list.reduce((s, r) => s + r.errors, 0),
     });
-    const without = summary(results.without);
-    const withMw = summary(results.with);
+    const s = Object.fromEntries(names.map((name) => [name, summary(results[name])]));
     // Overhead from throughput (the issue's measure) and, steadier on a shared machine, from the
     // app's CPU per request.
+    const overheads = (a, b) => ({ overhead: 1 - a.rps / b.rps, cpuOverhead: a.appCpuMsPer1k / b.appCpuMsPer1k - 1 });
     return {
       middleware: picked.name,
       reps,
       seconds,
-      without,
-      with: withMw,
-      overhead: 1 - withMw.rps / without.rps,
-      cpuOverhead: withMw.appCpuMsPer1k / without.appCpuMsPer1k - 1,
+      ...s,
+      // The target: the realistic install against no detour.
+      ...overheads(s.with, s.without),
+      setupOnlyOverhead: overheads(s.setupOnly, s.without),
+      middlewareInInstall: overheads(s.with, s.setupOnly),
+      middlewareOnlyOverhead: overheads(s.middlewareOnly, s.without),
     };
   } finally {
-    await apps.without.proc.stop();
-    await apps.with.proc.stop();
+    for (const app of Object.values(apps)) await app.proc.stop();
   }
 }

@@ -33,7 +33,11 @@ export function markdownReport(result) {
   const overhead = t.expressOverhead.overhead;
   const cpuOverhead = micro.express?.cpuOverhead;
   const pct = (v) => `${(v * 100).toFixed(1)}%`;
-  lines.push(`| @detour/express overhead (hello world) | ≤ ${pct(t.expressOverhead.maxOverhead)} throughput | ${overhead === undefined ? "–" : `${pct(overhead)} throughput${cpuOverhead === undefined || Number.isNaN(cpuOverhead) ? "" : `, ${pct(cpuOverhead)} app CPU per request`}`} | ${t.expressOverhead.verdict}${micro.express?.reason ? ` (${micro.express.reason})` : ""} |`);
+  const both = (o) => `${pct(o.overhead)} throughput${o.cpuOverhead === undefined || Number.isNaN(o.cpuOverhead) ? "" : `, ${pct(o.cpuOverhead)} app CPU per request`}`;
+  // The split (see harness/express-overhead.mjs): instrumentation-http alone, the middleware on top of it, the middleware without setupDetour().
+  const parts = micro.express?.middlewareInInstall === undefined ? "" :
+    `; of which setupDetour() alone ${both(micro.express.setupOnlyOverhead)}, the middleware on top of it ${both(micro.express.middlewareInInstall)}; middleware without setupDetour() ${both(micro.express.middlewareOnlyOverhead)}`;
+  lines.push(`| @detour/express overhead (hello world, setupDetour() + app.use(detour())) | ≤ ${pct(t.expressOverhead.maxOverhead)} throughput | ${overhead === undefined ? "–" : `${both({ overhead, cpuOverhead })}${parts}`} | ${t.expressOverhead.verdict}${micro.express?.reason ? ` (${micro.express.reason})` : ""} |`);
   const discarded = scenarios.reduce((sum, row) => sum + (row.discardedReps?.length ?? 0), 0);
   lines.push("");
   if (result.fairness) {

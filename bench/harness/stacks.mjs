@@ -3,9 +3,8 @@
 // { envoy, listener, extProc?: {pid, name}, expectStats } or throws; the harness turns a throw
 // into an "error" row and goes on with the other scenarios.
 import { startChild } from "./child-processes.mjs";
-import { loadDetour, detourDocument, startDetourServer, BENCH_WORKLOAD } from "./detour-stack.mjs";
+import { loadDetour, startDetourStack, BENCH_WORKLOAD } from "./detour-stack.mjs";
 import { startEnvoy } from "./envoy-runner.mjs";
-import { compareExtProcSettings } from "./fairness.mjs";
 import { extProcPeerBootstrap, luaBootstrap, plainBootstrap, LISTENER } from "./envoy-configs.mjs";
 
 /** `pricing=v1,v2;cart=v1,pr-7`: the topology as the peers' -topology flag takes it. */
@@ -76,17 +75,14 @@ export const STACKS = {
       ctx.detour ??= await loadDetour();
       return ctx.detour;
     },
-    async start(ctx) {
-      const detour = await startDetourServer(ctx.detour, detourDocument(ctx.topology, ctx.endpoints), { cpus: ctx.cpus.extProc });
-      let envoy;
-      try {
-        envoy = await startEnvoy("envoy-detour", { ...ctx.envoyOptions, bootstrap: detour.bootstrap });
-      } catch (error) {
-        await detour.stop();
-        throw error;
-      }
-      ctx.fairness = compareExtProcSettings(detour.bootstrap, BENCH_WORKLOAD);
-      return { envoy, listener: detour.listener, extProc: { name: "detour-ext-proc", proc: detour.server }, detour };
+    start: (ctx) => startDetourStack(ctx),
+  },
+  "detour-h2": {
+    title: "Envoy + detour ext_proc on its node-http2 transport (generated sidecar config)",
+    async available(ctx) {
+      ctx.detour ??= await loadDetour();
+      return ctx.detour;
     },
+    start: (ctx) => startDetourStack(ctx, { name: "detour-ext-proc-h2", envoyName: "envoy-detour-h2", transport: "node-http2" }),
   },
 };

@@ -22,10 +22,11 @@ const GrpcStatus = {
  * A small gRPC server on node:http2 for the few methods detour serves (ext_proc Process and
  * grpc.health.v1), the opt-in `server.transport: node-http2`; the default is grpc-js's Server
  * (grpc-js-transport.ts), the standard, complete implementation. Why offer this one: Envoy opens
- * one stream per HTTP request, and grpc-js's per-call machinery (interceptors, metadata objects,
- * filters, deadlines, channelz) costs more CPU per stream than everything detour itself does for
- * the request; measured on the same machine: ~190 µs vs ~125 µs of server CPU per ext_proc
- * stream (about 30% less). Services are still
+ * one stream per HTTP request, and grpc-js's per-call machinery (call objects, metadata objects,
+ * deadlines, async message decoding) costs more CPU per stream than everything detour itself does
+ * for the request. Even with the grpc-js transport serving Process on grpc-js's call layer with
+ * channelz off (grpc-js-bidi-call.ts), this one used about 20% less server CPU per ext_proc stream
+ * in the same bench run (~95 vs ~117 µs on a quiet machine). Services are still
  * described by grpc-js `ServiceDefinition`s (hand-written for Process, generated for health),
  * registered with the same `addService(definition, implementation)` shape, so
  * grpc-health-check's HealthImplementation plugs in unchanged.

@@ -2,7 +2,6 @@ import type { NextFunction, Request, RequestHandler, Response } from "express";
 import { context, diag } from "@opentelemetry/api";
 import type { OverrideSet } from "@detour/core";
 import {
-  bindEmitter,
   incomingOverrides,
   propagationStatus,
   resolveRequestOptions,
@@ -82,8 +81,8 @@ export function detour(options?: DetourMiddlewareOptions): RequestHandler {
     if (resolved.responseHeader !== undefined) res.setHeader(resolved.responseHeader, incoming.set.toString());
     // Listeners on req/res (body parsers, on-finished) run in the emitter's context otherwise.
     // A no-op when instrumentation-http already bound them to the context it extracted.
-    bindEmitter(incoming.context, req);
-    bindEmitter(incoming.context, res);
+    context.bind(incoming.context, req);
+    context.bind(incoming.context, res);
     // Usually the propagator (instrumentation-http) already built this very context and the
     // request runs in it: entering it again would change nothing and costs a context switch.
     if (incoming.context === active) next();

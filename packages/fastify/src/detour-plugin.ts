@@ -3,7 +3,6 @@ import fp from "fastify-plugin";
 import { context, type Context } from "@opentelemetry/api";
 import type { OverrideSet } from "@detour/core";
 import {
-  bindEmitter,
   incomingOverrides,
   propagationStatus,
   resolveRequestOptions,
@@ -113,8 +112,8 @@ const plugin: FastifyPluginCallback<DetourPluginOptions> = (fastify, options, do
     if (resolved.responseHeader !== undefined) void reply.header(resolved.responseHeader, incoming.set.toString());
     // Listeners on the raw req/res (onResponse runs from res 'finish') run in the emitter's
     // context otherwise. A no-op when instrumentation-http already bound them.
-    bindEmitter(incoming.context, request.raw);
-    bindEmitter(incoming.context, reply.raw);
+    context.bind(incoming.context, request.raw);
+    context.bind(incoming.context, reply.raw);
     // Usually the propagator (instrumentation-http) already built this very context and the
     // hook chain runs in it: entering it again would change nothing.
     if (incoming.context === active) hookDone();

@@ -5,7 +5,6 @@ export { setupDetour, type DetourSetup, type SetupDetourOptions } from "./setup-
 export type { ReadOverrideOptions } from "./read-options.js";
 // Building blocks for framework glue (@detour/express, @detour/fastify and your own).
 export { incomingOverrides, type IncomingOverrides } from "./incoming-overrides.js";
-export { bindEmitter } from "./bind-emitter.js";
 export {
   RECEIVED_HEADER,
   resolveRequestOptions,

@@ -1,11 +1,12 @@
 // @detour/express propagation overhead: the same hello-world Express app loaded by wrk with an
 // x-detour + baggage request, repetitions interleaved and rotated, in four installs:
 //   without:        no detour at all
-//   with:           what the docs tell users to do, setupDetour() + app.use(detour()); judged by
-//                   the target. setupDetour() registers an AsyncLocalStorage context manager, the
+//   with:           what the docs tell users to do, setupDetour() + app.use(detour()).
+//                   setupDetour() registers an AsyncLocalStorage context manager, the
 //                   propagator and instrumentation-http, so context.with/bind do real work
 //   setupOnly:      setupDetour() alone (instrumentation-http's server spans and extraction): with
-//                   minus setupOnly is what the middleware adds to a real install
+//                   vs setupOnly is what the middleware adds to a real install, which the target
+//                   judges ("with vs without the middleware"); with vs without is reported
 //   middlewareOnly: app.use(detour()) without setupDetour(), the number earlier runs reported;
 //                   with no context manager context.with/bind are no-ops, so it only shows the
 //                   middleware's parsing cost (outbound calls would carry nothing)
@@ -76,7 +77,7 @@ export async function expressOverhead({ quick, cpus, wrk, log, waitForQuiet, ret
       reps,
       seconds,
       ...s,
-      // The target: the realistic install against no detour.
+      // The whole install against no detour (reported); the target is middlewareInInstall.
       ...overheads(s.with, s.without),
       setupOnlyOverhead: overheads(s.setupOnly, s.without),
       middlewareInInstall: overheads(s.with, s.setupOnly),

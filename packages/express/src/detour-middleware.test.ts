@@ -2,25 +2,18 @@
 // middleware can put the override into the context.
 import { setup } from "../../otel/src/testing/detour-first-glue-only.js";
 import express, { type NextFunction, type Request, type Response } from "express";
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { beforeAll, describe, expect, test } from "vitest";
 import { DetourError } from "@detour/core";
 import { getOverrides } from "@detour/otel";
-import { startUpstream, type Upstream } from "../../../test/support/upstream.js";
+import { useOverrideRecordingUpstream } from "../../../test/support/override-recording-upstream.js";
 import { atLeast, installedVersion } from "../../otel/src/testing/installed-version.js";
 import { detour, type DetourLogger } from "./index.js";
 import { listen } from "./testing/express-rig.js";
 
-let upstream: Upstream;
-beforeAll(async () => {
+beforeAll(() => {
   expect(setup.instrumentations).toContain("http");
-  upstream = await startUpstream("upstream", "v1");
 });
-afterAll(async () => {
-  await upstream.close();
-});
-
-const callUpstream = async (path: string) => void (await (await fetch(`http://127.0.0.1:${upstream.port}${path}`)).text());
-const upstreamSaw = (path: string) => upstream.hits.find((h) => h.url === path)?.headers["x-detour"];
+const { call: callUpstream, sawOverride: upstreamSaw } = useOverrideRecordingUpstream();
 
 async function withApp(build: (app: express.Express) => void, run: (url: string) => Promise<void>): Promise<void> {
   const app = express();

@@ -3,24 +3,17 @@
 import { setup } from "../../otel/src/testing/detour-first-glue-only.js";
 import { Writable } from "node:stream";
 import Fastify, { type FastifyInstance } from "fastify";
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { beforeAll, describe, expect, test } from "vitest";
 import { DetourError } from "@detour/core";
 import { getOverrides } from "@detour/otel";
-import { startUpstream, type Upstream } from "../../../test/support/upstream.js";
+import { useOverrideRecordingUpstream } from "../../../test/support/override-recording-upstream.js";
 import { atLeast, installedVersion } from "../../otel/src/testing/installed-version.js";
 import { detourPlugin, requestContext } from "./index.js";
 
-let upstream: Upstream;
-beforeAll(async () => {
+beforeAll(() => {
   expect(setup.instrumentations).toContain("http");
-  upstream = await startUpstream("upstream", "v1");
 });
-afterAll(async () => {
-  await upstream.close();
-});
-
-const callUpstream = async (path: string) => void (await (await fetch(`http://127.0.0.1:${upstream.port}${path}`)).text());
-const upstreamSaw = (path: string) => upstream.hits.find((h) => h.url === path)?.headers["x-detour"];
+const { call: callUpstream, sawOverride: upstreamSaw } = useOverrideRecordingUpstream();
 async function eventually(check: () => boolean): Promise<void> {
   for (let i = 0; i < 100 && !check(); i++) await new Promise((r) => setTimeout(r, 10));
 }

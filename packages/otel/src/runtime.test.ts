@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import { expect, test } from "vitest";
 
-// The Node 24 lane (scripts/test-node24) must really run on Node 24: this prints the runtime so
+// The other Node lines' lanes (scripts/test-node 22|24) must really run on that line: this prints the runtime so
 // the CI log shows it, and checks the one thing every test here depends on.
 test(`runs on Node ${process.version}`, async () => {
   console.info(`detour library tests: Node ${process.version} (${process.execPath})`);

@@ -24,3 +24,12 @@ export {
 } from "./read-carriers.js";
 export { writeCarriers, type WritableHeaders } from "./write-carriers.js";
 export { baggageWithOverride, decodeBaggageValue, encodeBaggageValue, removeBaggageMembers } from "./baggage.js";
+export { requestedVersion, type RequestedVersion } from "./requested-version.js";
+export {
+  Topology,
+  TOPOLOGY_FORMAT,
+  TOPOLOGY_PATH,
+  type ServiceRoute,
+  type ServiceTopology,
+  type TopologyDocument,
+} from "./topology.js";

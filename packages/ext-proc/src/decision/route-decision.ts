@@ -6,6 +6,7 @@ import {
   OverrideSet,
   readCarriers,
   removeBaggageMembers,
+  requestedVersion,
   ROUTE_HEADER,
   type CarrierReadResult,
   type Problem,
@@ -86,17 +87,6 @@ export const PASS_THROUGH: RouteDecision = Object.freeze({
   problems: NONE,
 });
 
-/** The version `set` names for `service` and whether a named entry (not the wildcard) said so. */
-function lookup(set: OverrideSet, service: string): { version: string | undefined; named: boolean } {
-  const version = set.versionFor(service);
-  if (version === undefined) return { version, named: false };
-  const wildcard = set.wildcard;
-  if (wildcard === undefined || version !== wildcard) return { version, named: true };
-  // Same text as the wildcard: only the entry list tells a named entry apart.
-  for (const entry of set.entries()) if (entry.service === service) return { version, named: true };
-  return { version, named: false };
-}
-
 function rejectAnswer(routes: ServiceRoutes, version: string): RejectAnswer {
   return {
     status: REJECT_STATUS,
@@ -170,7 +160,7 @@ export function decide(input: DecisionInput, table: RoutingTable): RouteDecision
   let route: string | undefined;
   let reject: RejectAnswer | undefined;
   if (routes !== undefined) {
-    const { version, named } = lookup(set, routes.name);
+    const { version, named } = requestedVersion(set, routes.name);
     if (version !== undefined) {
       if (routes.versions.has(version)) {
         requested = version;

@@ -14,6 +14,7 @@ import { GrpcHttp2Server } from "./grpc-http2-server.js";
 import { GrpcJsTransport } from "./grpc-js-transport.js";
 import type { GrpcTransport, GrpcTransportKind } from "./grpc-transport.js";
 import { createHttpEndpoints } from "./http-endpoints.js";
+import { publishedTopology } from "./topology-document.js";
 import { formatListenAddress, listenAddressFromText } from "./listen-address.js";
 import { createMetrics, type ExtProcMetrics } from "./metrics.js";
 
@@ -112,7 +113,7 @@ export function createExtProcServer(initialConfig: DetourConfig, options: ExtPro
     } catch (error) {
       throw new DetourError("listen-failed", `cannot listen for gRPC on ${config.server.listen}: ${(error as Error).message}`, { cause: error });
     }
-    http = createHttpEndpoints(metrics.registry, { ready: () => state === "serving" });
+    http = createHttpEndpoints(metrics.registry, { ready: () => state === "serving", topology: () => publishedTopology(table) });
     const httpServer = http;
     try {
       await new Promise<void>((resolve, reject) => {

@@ -1,14 +1,19 @@
 import { createServer, type Server } from "node:http";
+import { TOPOLOGY_PATH } from "@detour/core";
 import type { Registry } from "prom-client";
+import type { PublishedTopology } from "./topology-document.js";
 
 export interface HttpEndpointState {
   /** True once gRPC is bound and until shutdown starts. */
   ready(): boolean;
+  /** The topology in use now (changes on reload). */
+  topology(): PublishedTopology;
 }
 
 /**
- * The operations port: `/metrics` (Prometheus text), `/healthz` (the process answers: liveness)
- * and `/readyz` (gRPC is serving and not draining: take traffic).
+ * The operations port: `/metrics` (Prometheus text), `/healthz` (the process answers: liveness),
+ * `/readyz` (gRPC is serving and not draining: take traffic) and `/topology` (the services,
+ * baselines and versions in use, read-only JSON for message consumers; ETag / If-None-Match).
  */
 export function createHttpEndpoints(registry: Registry, state: HttpEndpointState): Server {
   const server = createServer((request, response) => {
@@ -27,10 +32,26 @@ export function createHttpEndpoints(registry: Registry, state: HttpEndpointState
     } else if (path === "/readyz") {
       const ready = state.ready();
       response.writeHead(ready ? 200 : 503, { "content-type": "text/plain" }).end(ready ? "ready\n" : "not ready\n");
+    } else if (path === TOPOLOGY_PATH) {
+      const topology = state.topology();
+      // Clients poll this; `no-cache` lets a cache keep it only if it revalidates every time.
+      const headers = { etag: topology.etag, "cache-control": "no-cache" };
+      if (etagMatches(request.headers["if-none-match"], topology.etag)) response.writeHead(304, headers).end();
+      else response.writeHead(200, { ...headers, "content-type": "application/json" }).end(topology.body);
     } else {
-      response.writeHead(404, { "content-type": "text/plain" }).end("not found: try /metrics, /healthz or /readyz\n");
+      response.writeHead(404, { "content-type": "text/plain" }).end(`not found: try /metrics, /healthz, /readyz or ${TOPOLOGY_PATH}\n`);
     }
   });
   server.keepAliveTimeout = 5_000;
   return server;
+}
+
+/** RFC 9110 §13.1.2: If-None-Match is `*` or a list of entity tags (weak comparison). */
+function etagMatches(header: string | undefined, etag: string): boolean {
+  if (header === undefined) return false;
+  for (const candidate of header.split(",")) {
+    const tag = candidate.trim();
+    if (tag === "*" || tag === etag || tag === `W/${etag}`) return true;
+  }
+  return false;
 }

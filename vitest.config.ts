@@ -13,6 +13,8 @@ export default defineConfig({
       "@detour/otel": src("otel"),
       "@detour/express": src("express"),
       "@detour/fastify": src("fastify"),
+      "@detour/messaging/kafkajs": fileURLToPath(new URL("./packages/messaging/src/kafkajs/index.ts", import.meta.url)),
+      "@detour/messaging": src("messaging"),
       "@detour/cli": src("cli"),
     },
   },

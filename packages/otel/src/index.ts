@@ -12,3 +12,4 @@ export {
   type ResolvedRequestOptions,
 } from "./request-options.js";
 export { propagationStatus, type PropagationStatus } from "./propagation-status.js";
+export { getOverrideToken } from "./override-token.js";

@@ -1,0 +1,251 @@
+import type {
+  Admin,
+  Consumer,
+  ConsumerConfig,
+  ConsumerRunConfig,
+  ConsumerSubscribeTopic,
+  ConsumerSubscribeTopics,
+  Kafka,
+  KafkaMessage,
+  Producer,
+} from "kafkajs";
+import { DetourError } from "@detour/core";
+import { FORWARDED_HEADER } from "../constants.js";
+import { kafkaInboxes, kafkaOrigin } from "../kafka-inboxes.js";
+import { MessageOverrideReader } from "../message-overrides.js";
+import { diagLogger } from "../messaging-logger.js";
+import { consumerTimings, type DetourConsumerOptions } from "../consumer-options.js";
+import { SelectiveConsumption, type ConsumerRole, type Drain, type InboxDriver } from "../selective-consumption.js";
+import { parseWorkload } from "../workload.js";
+import { baselineEachBatch, baselineEachMessage, inboxEachBatch, inboxEachMessage, runInMessage, type KafkaForwarder } from "./kafkajs-handlers.js";
+
+/** What a detour consumer adds to the kafkajs Consumer interface. */
+export interface DetourConsumerControls {
+  /** "baseline": consumes the topics and forwards other versions' messages; "version": consumes its inbox. */
+  readonly role: ConsumerRole;
+  /** The consumer group actually joined (`<groupId>.detour.<version>` for a version). */
+  readonly groupId: string;
+  /** Runs `fn` in the context of one message: for eachBatch handlers, which get no per-message context. */
+  withMessage<T>(message: KafkaMessage, fn: () => T): T;
+  /** Versions with an inbox for this consumer, and the ones the baseline is draining now. */
+  status(): { inboxes: string[]; draining: string[] };
+  /** Lists inboxes and checks drains now instead of at the next interval. */
+  reconcile(): Promise<void>;
+}
+
+export type DetourKafkaConsumer = Consumer & { readonly detour: DetourConsumerControls };
+
+/**
+ * A kafkajs consumer with detour's selective consumption (docs/messaging.md). Create it instead of
+ * `kafka.consumer(config)`; it waits for the topology to know whether `options.workload` is the
+ * baseline.
+ *
+ * - The baseline joins `config.groupId`, consumes the topics, forwards each message whose
+ *   override routes its service to another live version with an inbox, and runs the handler for
+ *   every other message inside that message's override context.
+ * - Another version joins `<groupId>.detour.<version>` and consumes only its inbox topics
+ *   (`<topic>.detour.<groupId>.<version>`, created on subscribe with the topic's partition count).
+ *   Its handler sees the original topic name.
+ *
+ * Topics must be named (no RegExp subscriptions): an inbox is made per topic.
+ */
+export async function createDetourConsumer(kafka: Kafka, config: ConsumerConfig, options: DetourConsumerOptions): Promise<DetourKafkaConsumer> {
+  const workload = parseWorkload(options.workload, "createDetourConsumer");
+  const logger = options.logger ?? diagLogger;
+  const timings = consumerTimings(options);
+  const group = config.groupId;
+  const origins: string[] = [];
+  let runConfig: ConsumerRunConfig | undefined;
+  const admin: Admin = kafka.admin();
+  let forwarder: Producer | undefined;
+  const inboxPartitions = new Map<string, number>();
+
+  const listInboxes = async (): Promise<Map<string, Set<string>>> => {
+    const inboxes = new Map<string, Set<string>>();
+    const found: string[] = [];
+    for (const topic of await admin.listTopics()) {
+      for (const origin of origins) {
+        const version = kafkaInboxes.version(topic, origin, group);
+        if (version === undefined) continue;
+        let keys = inboxes.get(version);
+        if (keys === undefined) inboxes.set(version, (keys = new Set()));
+        keys.add(origin);
+        if (!inboxPartitions.has(topic)) found.push(topic);
+      }
+    }
+    if (found.length !== 0) {
+      for (const { name, partitions } of (await admin.fetchTopicMetadata({ topics: found })).topics) inboxPartitions.set(name, partitions.length);
+    }
+    return inboxes;
+  };
+
+  const inboxTopicsOf = async (version: string): Promise<string[]> => {
+    const existing = new Set(await admin.listTopics());
+    return origins.map((origin) => kafkaInboxes.topic(origin, group, version)).filter((topic) => existing.has(topic));
+  };
+
+  const originOf = (version: string) => {
+    const byInbox = new Map(origins.map((origin) => [kafkaInboxes.topic(origin, group, version), origin]));
+    return (topic: string) => byInbox.get(topic) ?? topic;
+  };
+
+  const driver: InboxDriver = {
+    listInboxes,
+    async ensureInbox(version) {
+      const metadata = await admin.fetchTopicMetadata({ topics: origins });
+      await admin.createTopics({
+        waitForLeaders: true,
+        topics: metadata.topics.map(({ name, partitions }) => ({ topic: kafkaInboxes.topic(name, group, version), numPartitions: partitions.length })),
+      });
+    },
+    async startDrain(version) {
+      if (runConfig === undefined) throw new DetourError("not-running", "drain before run()");
+      const topics = await inboxTopicsOf(version);
+      const groupId = kafkaInboxes.group(group, version);
+      const consumer = kafka.consumer({ ...config, groupId });
+      const drain: Drain & { lastActivityAt: number } = {
+        lastActivityAt: Date.now(),
+        async isEmpty() {
+          for (const topic of topics) {
+            const [high, committed] = await Promise.all([admin.fetchTopicOffsets(topic), admin.fetchOffsets({ groupId, topics: [topic] })]);
+            const done = new Map((committed[0]?.partitions ?? []).map((p) => [p.partition, BigInt(p.offset)]));
+            for (const partition of high) {
+              const end = BigInt(partition.high);
+              if (end > 0n && (done.get(partition.partition) ?? -1n) < end) return false;
+            }
+          }
+          return true;
+        },
+        stop: () => consumer.disconnect(),
+      };
+      const touch = <A extends unknown[], R>(fn: (...args: A) => R) => (...args: A): R => {
+        drain.lastActivityAt = Date.now();
+        return fn(...args);
+      };
+      await consumer.connect();
+      try {
+        await consumer.subscribe({ topics, fromBeginning: true });
+        const origin = originOf(version);
+        await consumer.run({
+          ...runConfig,
+          eachMessage: runConfig.eachMessage && touch(inboxEachMessage(runConfig.eachMessage, reader, origin)),
+          eachBatch: runConfig.eachBatch && touch(inboxEachBatch(runConfig.eachBatch, origin)),
+        });
+      } catch (error) {
+        await consumer.disconnect();
+        throw error;
+      }
+      return drain;
+    },
+    async removeInbox(version) {
+      const groupId = kafkaInboxes.group(group, version);
+      const { groups } = await admin.describeGroups([groupId]);
+      if ((groups[0]?.members.length ?? 0) !== 0) return false;
+      const topics = await inboxTopicsOf(version);
+      if (topics.length !== 0) await admin.deleteTopics({ topics });
+      for (const topic of topics) inboxPartitions.delete(topic);
+      await admin.deleteGroups([groupId]).catch(() => undefined);
+      return true;
+    },
+  };
+
+  const selection = await SelectiveConsumption.start({
+    workload,
+    topology: options.topology,
+    driver,
+    logger,
+    reconcileMs: timings.reconcileMs,
+    drainQuietMs: timings.drainQuietMs,
+    startTimeoutMs: options.topologyStartTimeoutMs,
+  });
+  const reader = new MessageOverrideReader(() => selection.topology);
+  const role = selection.role;
+  const groupId = role === "baseline" ? group : kafkaInboxes.group(group, workload.version);
+  const consumer = kafka.consumer({ ...config, groupId });
+  const ownInbox = (topic: string) => (role === "version" && origins.includes(topic) ? kafkaInboxes.topic(topic, group, workload.version) : topic);
+
+  const forward: KafkaForwarder = async (topic, partition, version, messages) => {
+    if (forwarder === undefined) throw new DetourError("not-connected", "the forwarding producer is not connected");
+    const inbox = kafkaInboxes.topic(topic, group, version);
+    const partitions = inboxPartitions.get(inbox);
+    await forwarder.send({
+      topic: inbox,
+      acks: -1,
+      messages: messages.map((message) => ({
+        key: message.key,
+        value: message.value,
+        timestamp: message.timestamp,
+        partition: partitions === undefined ? undefined : partition % partitions,
+        headers: { ...message.headers, [FORWARDED_HEADER]: kafkaOrigin(topic, partition, message.offset) },
+      })),
+    });
+  };
+
+  const controls: DetourConsumerControls = {
+    role,
+    groupId,
+    withMessage: (message, fn) => runInMessage(reader, message, fn),
+    status: () => selection.status(),
+    reconcile: () => selection.reconcile(),
+  };
+
+  const wrapped: DetourKafkaConsumer = {
+    ...consumer,
+    detour: controls,
+    async connect() {
+      await admin.connect();
+      if (role === "baseline") {
+        // No topic auto-creation: a forward to an inbox deleted a moment ago must fail (and be
+        // processed here), not re-create the inbox. Few retries for the same reason.
+        forwarder = kafka.producer({ allowAutoTopicCreation: false, retry: { retries: 2, initialRetryTime: 100 } });
+        await forwarder.connect();
+      }
+      await consumer.connect();
+    },
+    async subscribe(subscription: ConsumerSubscribeTopics | ConsumerSubscribeTopic) {
+      const topics = "topics" in subscription ? subscription.topics : [subscription.topic];
+      for (const topic of topics) {
+        if (typeof topic !== "string") {
+          throw new DetourError("unsupported-subscription", "createDetourConsumer: subscribe to named topics (a RegExp subscription cannot have per-topic inboxes)");
+        }
+        if (!origins.includes(topic)) origins.push(topic);
+      }
+      if (role === "baseline") return consumer.subscribe(subscription);
+      await driver.ensureInbox(workload.version);
+      // A version's inbox holds only its own messages: read it from the start.
+      return consumer.subscribe({ topics: topics.map((topic) => ownInbox(topic as string)), fromBeginning: true });
+    },
+    async run(given?: ConsumerRunConfig) {
+      const run = given ?? {};
+      runConfig = run;
+      await selection.begin();
+      if (role === "baseline") {
+        return consumer.run({
+          ...run,
+          eachMessage: run.eachMessage && baselineEachMessage(run.eachMessage, reader, selection, forward, logger),
+          eachBatch: run.eachBatch && baselineEachBatch(run.eachBatch, reader, selection, forward, logger, run.eachBatchAutoResolve ?? true),
+        });
+      }
+      const origin = originOf(workload.version);
+      return consumer.run({
+        ...run,
+        eachMessage: run.eachMessage && inboxEachMessage(run.eachMessage, reader, origin),
+        eachBatch: run.eachBatch && inboxEachBatch(run.eachBatch, origin),
+      });
+    },
+    async stop() {
+      await selection.stop();
+      await consumer.stop();
+    },
+    async disconnect() {
+      await selection.stop();
+      await consumer.disconnect();
+      await forwarder?.disconnect();
+      await admin.disconnect();
+    },
+    seek: (entry) => consumer.seek({ ...entry, topic: ownInbox(entry.topic) }),
+    pause: (topics) => consumer.pause(topics.map((entry) => ({ ...entry, topic: ownInbox(entry.topic) }))),
+    resume: (topics) => consumer.resume(topics.map((entry) => ({ ...entry, topic: ownInbox(entry.topic) }))),
+  };
+  return wrapped;
+}

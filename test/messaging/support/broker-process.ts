@@ -1,0 +1,111 @@
+import { spawn, type ChildProcess, type SpawnOptions } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { setTimeout as sleep } from "node:timers/promises";
+
+/** A free TCP port on 127.0.0.1, for brokers that must be told their port before they start. */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", resolve);
+  });
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+export interface BrokerProcess {
+  readonly pid: number;
+  /** stdout and stderr so far (the last 200 KB). */
+  output(): string;
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** SIGTERM, then SIGKILL after `graceMs`; resolves when the process is gone. */
+  stop(graceMs?: number): Promise<void>;
+}
+
+/**
+ * Starts a broker process and waits until `ready(output)` says so (a log line), failing with the
+ * output when it exits first or `timeoutMs` passes. The caller stops it by PID (stop()).
+ */
+export async function startBrokerProcess(
+  name: string,
+  command: string,
+  args: readonly string[],
+  options: SpawnOptions & { ready: (output: string) => boolean; timeoutMs?: number },
+): Promise<BrokerProcess> {
+  const child: ChildProcess = spawn(command, args, { ...options, stdio: ["ignore", "pipe", "pipe"] });
+  let output = "";
+  const append = (chunk: Buffer) => (output = (output + chunk.toString("utf8")).slice(-200_000));
+  child.stdout?.on("data", append);
+  child.stderr?.on("data", append);
+  let gone = false;
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.once("exit", (code, signal) => {
+      gone = true;
+      resolve({ code, signal });
+    });
+    child.once("error", (error) => {
+      gone = true;
+      append(Buffer.from(`\nspawn failed: ${error.message}\n`));
+      resolve({ code: null, signal: null });
+    });
+  });
+  const process: BrokerProcess = {
+    pid: child.pid ?? -1,
+    output: () => output,
+    exited,
+    async stop(graceMs = 10_000) {
+      if (gone) return;
+      child.kill("SIGTERM");
+      const timer = setTimeout(() => child.kill("SIGKILL"), graceMs);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+  const deadline = Date.now() + (options.timeoutMs ?? 60_000);
+  while (!options.ready(output)) {
+    if (gone) throw new Error(`${name} exited before it was ready:\n${output.slice(-4000)}`);
+    if (Date.now() > deadline) {
+      await process.stop(2_000);
+      throw new Error(`${name} was not ready within ${options.timeoutMs ?? 60_000} ms:\n${output.slice(-4000)}`);
+    }
+    await sleep(100);
+  }
+  return process;
+}
+
+/** PIDs of the direct children of `pid` (Linux /proc), for brokers started through a wrapper script. */
+export function childPids(pid: number): number[] {
+  try {
+    const tasks = readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim();
+    return tasks === "" ? [] : tasks.split(/\s+/).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+/** SIGTERM `pid`, SIGKILL after `graceMs`; resolves when it is gone. For processes we did not spawn ourselves. */
+export async function stopPid(pid: number, graceMs = 10_000): Promise<void> {
+  const alive = () => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  if (!alive()) return;
+  process.kill(pid, "SIGTERM");
+  const deadline = Date.now() + graceMs;
+  while (alive()) {
+    if (Date.now() > deadline) {
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch {
+        return;
+      }
+    }
+    await sleep(50);
+  }
+}

@@ -1,0 +1,38 @@
+import type { TopologySource } from "@detour/messaging";
+
+/** Where the suite's brokers listen (only the ones a file started). */
+export interface BrokerEndpoints {
+  readonly kafka?: string;
+  readonly amqp?: string;
+  readonly nats?: string;
+}
+
+/** One detour consumer started by a harness. */
+export interface HarnessConsumer {
+  readonly role: string;
+  /** Versions the consumer knows inboxes of (a baseline forwards only to those). */
+  status(): { inboxes: string[]; draining: string[] };
+  /** Lists inboxes now (instead of waiting for the next interval). */
+  reconcile(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * One broker client under test, the same way for every client: produce with detour's producer
+ * wrapper (inside whatever context is active), produce raw (a producer that knows nothing of
+ * detour), and start detour consumers whose handler gets the message value.
+ */
+export interface ClientHarness {
+  readonly name: string;
+  readonly broker: keyof BrokerEndpoints;
+  /** Why this Node cannot run the client, or undefined. */
+  readonly unsupported: string | undefined;
+  open(brokers: BrokerEndpoints, destination: string): Promise<OpenClient>;
+}
+
+export interface OpenClient {
+  produce(values: readonly string[]): Promise<void>;
+  produceRaw(value: string, headers: Readonly<Record<string, string>>): Promise<void>;
+  consume(workload: string, group: string, topology: TopologySource, handler: (value: string) => Promise<void>): Promise<HarnessConsumer>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,5 @@
+import type { ClientHarness } from "./client-harness.js";
+import { kafkajsHarness } from "./kafkajs-client.js";
+
+/** Every client the suite runs, in the order the matrix lists them. */
+export const CLIENTS: readonly ClientHarness[] = [kafkajsHarness(false), kafkajsHarness(true)];

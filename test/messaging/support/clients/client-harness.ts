@@ -25,6 +25,13 @@ export interface HarnessConsumer {
 export interface ClientHarness {
   readonly name: string;
   readonly broker: keyof BrokerEndpoints;
+  /** The client's name in fixtures/consumer-worker.mjs (consumers in their own process). */
+  readonly worker: string;
+  /**
+   * The documented bound (docs/messaging.md) on how long after the topology drops a killed
+   * version the baseline has processed what that version left, with this suite's timings.
+   */
+  takeoverBoundMs(timings: TakeoverTimings): number;
   /** Why this Node cannot run the client, or undefined. */
   readonly unsupported: string | undefined;
   open(brokers: BrokerEndpoints, destination: string): Promise<OpenClient>;
@@ -35,4 +42,15 @@ export interface OpenClient {
   produceRaw(value: string, headers: Readonly<Record<string, string>>): Promise<void>;
   consume(workload: string, group: string, topology: TopologySource, handler: (value: string) => Promise<void>): Promise<HarnessConsumer>;
   close(): Promise<void>;
+}
+
+/** The consumer timings a takeover bound depends on. */
+export interface TakeoverTimings {
+  /** Topology poll interval and request timeout: the topology's staleness bound is their sum. */
+  readonly refreshMs: number;
+  readonly requestTimeoutMs: number;
+  /** How often consumers list inboxes and start drains. */
+  readonly reconcileMs: number;
+  /** Kafka: how long a dead member keeps its partitions. */
+  readonly sessionTimeoutMs: number;
 }

@@ -3,3 +3,6 @@ import { kafkajsHarness } from "./kafkajs-client.js";
 
 /** Every client the suite runs, in the order the matrix lists them. */
 export const CLIENTS: readonly ClientHarness[] = [kafkajsHarness(false), kafkajsHarness(true)];
+
+/** The clients of the selective-consumption runs (consumers in worker processes). */
+export const SELECTIVE_CLIENTS: readonly ClientHarness[] = [kafkajsHarness(true)];

@@ -1,7 +1,7 @@
 import { Kafka, logLevel, type Consumer, type Producer } from "kafkajs";
 import type { TopologySource } from "@detour/messaging";
 import { createDetourConsumer, detourProducer } from "@detour/messaging/kafkajs";
-import type { BrokerEndpoints, ClientHarness, HarnessConsumer, OpenClient } from "./client-harness.js";
+import type { BrokerEndpoints, ClientHarness, HarnessConsumer, OpenClient, TakeoverTimings } from "./client-harness.js";
 
 /** Partitions of the suite's topics: more than one, so forwarding keeps partitions apart. */
 export const KAFKA_PARTITIONS = 3;
@@ -11,6 +11,8 @@ export function kafkajsHarness(batch: boolean): ClientHarness {
   return {
     name: batch ? "kafkajs eachBatch" : "kafkajs eachMessage",
     broker: "kafka",
+    worker: "kafkajs",
+    takeoverBoundMs: kafkaTakeoverBoundMs,
     unsupported: undefined,
     open: (brokers, topic) => openKafkajs(brokers, topic, batch),
   };
@@ -59,4 +61,13 @@ async function openKafkajs(brokers: BrokerEndpoints, topic: string, batch: boole
       await admin.disconnect();
     },
   };
+}
+
+/**
+ * Kafka's takeover bound (docs/messaging.md): the topology's staleness, one reconcile interval to
+ * start the drain, the dead member's session timeout before its partitions are reassigned, and
+ * one rebalance plus fetch (at most 10 s).
+ */
+export function kafkaTakeoverBoundMs(timings: TakeoverTimings): number {
+  return timings.refreshMs + timings.requestTimeoutMs + timings.reconcileMs + timings.sessionTimeoutMs + 10_000;
 }

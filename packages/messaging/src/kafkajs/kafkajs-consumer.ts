@@ -15,8 +15,10 @@ import { kafkaInboxes, kafkaOrigin } from "../kafka-inboxes.js";
 import { MessageOverrideReader } from "../message-overrides.js";
 import { diagLogger } from "../messaging-logger.js";
 import { consumerTimings, type DetourConsumerOptions } from "../consumer-options.js";
-import { SelectiveConsumption, type ConsumerRole, type Drain, type InboxDriver } from "../selective-consumption.js";
+import { kafkaInboxDriver } from "../kafka-inbox-driver.js";
+import { SelectiveConsumption, type ConsumerRole } from "../selective-consumption.js";
 import { parseWorkload } from "../workload.js";
+import { kafkajsAdminCalls } from "./kafkajs-admin-calls.js";
 import { baselineEachBatch, baselineEachMessage, inboxEachBatch, inboxEachMessage, runInMessage, type KafkaForwarder } from "./kafkajs-handlers.js";
 
 /** What a detour consumer adds to the kafkajs Consumer interface. */
@@ -58,96 +60,35 @@ export async function createDetourConsumer(kafka: Kafka, config: ConsumerConfig,
   let runConfig: ConsumerRunConfig | undefined;
   const admin: Admin = kafka.admin();
   let forwarder: Producer | undefined;
-  const inboxPartitions = new Map<string, number>();
-
-  const listInboxes = async (): Promise<Map<string, Set<string>>> => {
-    const inboxes = new Map<string, Set<string>>();
-    const found: string[] = [];
-    for (const topic of await admin.listTopics()) {
-      for (const origin of origins) {
-        const version = kafkaInboxes.version(topic, origin, group);
-        if (version === undefined) continue;
-        let keys = inboxes.get(version);
-        if (keys === undefined) inboxes.set(version, (keys = new Set()));
-        keys.add(origin);
-        if (!inboxPartitions.has(topic)) found.push(topic);
-      }
-    }
-    if (found.length !== 0) {
-      for (const { name, partitions } of (await admin.fetchTopicMetadata({ topics: found })).topics) inboxPartitions.set(name, partitions.length);
-    }
-    return inboxes;
-  };
-
-  const inboxTopicsOf = async (version: string): Promise<string[]> => {
-    const existing = new Set(await admin.listTopics());
-    return origins.map((origin) => kafkaInboxes.topic(origin, group, version)).filter((topic) => existing.has(topic));
-  };
 
   const originOf = (version: string) => {
     const byInbox = new Map(origins.map((origin) => [kafkaInboxes.topic(origin, group, version), origin]));
     return (topic: string) => byInbox.get(topic) ?? topic;
   };
 
-  const driver: InboxDriver = {
-    listInboxes,
-    async ensureInbox(version) {
-      const metadata = await admin.fetchTopicMetadata({ topics: origins });
-      await admin.createTopics({
-        waitForLeaders: true,
-        topics: metadata.topics.map(({ name, partitions }) => ({ topic: kafkaInboxes.topic(name, group, version), numPartitions: partitions.length })),
-      });
-    },
-    async startDrain(version) {
-      if (runConfig === undefined) throw new DetourError("not-running", "drain before run()");
-      const topics = await inboxTopicsOf(version);
-      const groupId = kafkaInboxes.group(group, version);
-      const consumer = kafka.consumer({ ...config, groupId });
-      const drain: Drain & { lastActivityAt: number } = {
-        lastActivityAt: Date.now(),
-        async isEmpty() {
-          for (const topic of topics) {
-            const [high, committed] = await Promise.all([admin.fetchTopicOffsets(topic), admin.fetchOffsets({ groupId, topics: [topic] })]);
-            const done = new Map((committed[0]?.partitions ?? []).map((p) => [p.partition, BigInt(p.offset)]));
-            for (const partition of high) {
-              const end = BigInt(partition.high);
-              if (end > 0n && (done.get(partition.partition) ?? -1n) < end) return false;
-            }
-          }
-          return true;
-        },
-        stop: () => consumer.disconnect(),
-      };
-      const touch = <A extends unknown[], R>(fn: (...args: A) => R) => (...args: A): R => {
-        drain.lastActivityAt = Date.now();
+  const driver = kafkaInboxDriver(kafkajsAdminCalls(admin), group, () => origins, async (version, groupId, topics, touch) => {
+    if (runConfig === undefined) throw new DetourError("not-running", "a drain needs the handler given to run()");
+    const run = runConfig;
+    const drainer = kafka.consumer({ ...config, groupId });
+    await drainer.connect();
+    try {
+      await drainer.subscribe({ topics: [...topics], fromBeginning: true });
+      const origin = originOf(version);
+      const touched = <A extends unknown[], R>(fn: (...args: A) => R) => (...args: A): R => {
+        touch();
         return fn(...args);
       };
-      await consumer.connect();
-      try {
-        await consumer.subscribe({ topics, fromBeginning: true });
-        const origin = originOf(version);
-        await consumer.run({
-          ...runConfig,
-          eachMessage: runConfig.eachMessage && touch(inboxEachMessage(runConfig.eachMessage, reader, origin)),
-          eachBatch: runConfig.eachBatch && touch(inboxEachBatch(runConfig.eachBatch, origin)),
-        });
-      } catch (error) {
-        await consumer.disconnect();
-        throw error;
-      }
-      return drain;
-    },
-    async removeInbox(version) {
-      const groupId = kafkaInboxes.group(group, version);
-      const { groups } = await admin.describeGroups([groupId]);
-      if ((groups[0]?.members.length ?? 0) !== 0) return false;
-      const topics = await inboxTopicsOf(version);
-      if (topics.length !== 0) await admin.deleteTopics({ topics });
-      for (const topic of topics) inboxPartitions.delete(topic);
-      await admin.deleteGroups([groupId]).catch(() => undefined);
-      return true;
-    },
-  };
+      await drainer.run({
+        ...run,
+        eachMessage: run.eachMessage && touched(inboxEachMessage(run.eachMessage, reader, origin)),
+        eachBatch: run.eachBatch && touched(inboxEachBatch(run.eachBatch, origin)),
+      });
+    } catch (error) {
+      await drainer.disconnect();
+      throw error;
+    }
+    return { stop: () => drainer.disconnect() };
+  });
 
   const selection = await SelectiveConsumption.start({
     workload,
@@ -167,7 +108,7 @@ export async function createDetourConsumer(kafka: Kafka, config: ConsumerConfig,
   const forward: KafkaForwarder = async (topic, partition, version, messages) => {
     if (forwarder === undefined) throw new DetourError("not-connected", "the forwarding producer is not connected");
     const inbox = kafkaInboxes.topic(topic, group, version);
-    const partitions = inboxPartitions.get(inbox);
+    const partitions = driver.inboxPartitions(inbox);
     await forwarder.send({
       topic: inbox,
       acks: -1,

@@ -1,8 +1,9 @@
 import type { ClientHarness } from "./client-harness.js";
 import { kafkajsHarness } from "./kafkajs-client.js";
+import { platformaticHarness } from "./platformatic-client.js";
 
 /** Every client the suite runs, in the order the matrix lists them. */
-export const CLIENTS: readonly ClientHarness[] = [kafkajsHarness(false), kafkajsHarness(true)];
+export const CLIENTS: readonly ClientHarness[] = [kafkajsHarness(false), kafkajsHarness(true), platformaticHarness];
 
 /** The clients of the selective-consumption runs (consumers in worker processes). */
-export const SELECTIVE_CLIENTS: readonly ClientHarness[] = [kafkajsHarness(true)];
+export const SELECTIVE_CLIENTS: readonly ClientHarness[] = [kafkajsHarness(true), platformaticHarness];

@@ -76,8 +76,13 @@ describe("overrides through brokers: produce in a request, consume, call out thr
   describe.each(CLIENTS.map((client) => [client.name, client] as const))("%s", (name, client) => {
     const consumers: HarnessConsumer[] = [];
 
+    const skip = client.unsupported !== undefined;
+
     beforeAll(async () => {
-      if (client.unsupported !== undefined) return;
+      if (skip) {
+        console.log(`skipped on Node ${process.versions.node}: ${name} ${client.unsupported}`);
+        return;
+      }
       const slug = name.replace(/[^a-z0-9]+/gi, "-").toLowerCase();
       const opened = await client.open(brokers.endpoints, `orders-${slug}`);
       open.set(name, opened);
@@ -105,16 +110,11 @@ describe("overrides through brokers: produce in a request, consume, call out thr
       for (const consumer of consumers) await consumer.stop().catch(() => undefined);
     });
 
-    it("runs the roles the topology gives", () => {
-      if (client.unsupported !== undefined) return;
+    it.skipIf(skip)("runs the roles the topology gives", () => {
       expect(consumers.map((c) => c.role)).toEqual(["baseline", "version", "version", "baseline"]);
     });
 
-    it.each(cases.map((c, index) => [c.name, c, index] as const))("%s", async (_case, testCase, index) => {
-      if (client.unsupported !== undefined) {
-        console.log(`skipped on Node ${process.versions.node}: ${name} ${client.unsupported}`);
-        return;
-      }
+    it.skipIf(skip).each(cases.map((c, index) => [c.name, c, index] as const))("%s", async (_case, testCase, index) => {
       const id = `${name}#${index}`;
       if (testCase.message !== undefined) {
         await open.get(name)!.produceRaw(JSON.stringify({ id }), await resolveTokens(testCase.message, stack));

@@ -132,12 +132,10 @@ describe("selective consumption", () => {
 
   describe.each(SELECTIVE_CLIENTS.map((client) => [client.name, client] as const))("%s", (name, client) => {
     const slug = name.replace(/[^a-z0-9]+/gi, "-").toLowerCase();
+    const skip = client.unsupported !== undefined;
+    if (skip) console.log(`skipped on Node ${process.versions.node}: ${name} ${client.unsupported}`);
 
-    it(`processes ${MESSAGES} messages with mixed overrides exactly once, each by the version it routes to`, async () => {
-      if (client.unsupported !== undefined) {
-        console.log(`skipped on Node ${process.versions.node}: ${name} ${client.unsupported}`);
-        return;
-      }
+    it.skipIf(skip)(`processes ${MESSAGES} messages with mixed overrides exactly once, each by the version it routes to`, async () => {
       const destination = `steady-${slug}`;
       const opened = await client.open(brokers.endpoints, destination);
       const log: HandledLog = new Map();
@@ -161,11 +159,7 @@ describe("selective consumption", () => {
       await opened.close();
     });
 
-    it("hands a killed sandbox's remaining messages to the baseline once the topology drops it, none lost", async () => {
-      if (client.unsupported !== undefined) {
-        console.log(`skipped on Node ${process.versions.node}: ${name} ${client.unsupported}`);
-        return;
-      }
+    it.skipIf(skip)("hands a killed sandbox's remaining messages to the baseline once the topology drops it, none lost", async () => {
       const destination = `kill-${slug}`;
       const opened = await client.open(brokers.endpoints, destination);
       const log: HandledLog = new Map();

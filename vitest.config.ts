@@ -14,6 +14,8 @@ export default defineConfig({
       "@detour/express": src("express"),
       "@detour/fastify": src("fastify"),
       "@detour/messaging/kafkajs": fileURLToPath(new URL("./packages/messaging/src/kafkajs/index.ts", import.meta.url)),
+      "@detour/messaging/nats": fileURLToPath(new URL("./packages/messaging/src/nats/index.ts", import.meta.url)),
+      "@detour/messaging/jetstream": fileURLToPath(new URL("./packages/messaging/src/jetstream/index.ts", import.meta.url)),
       "@detour/messaging/amqplib": fileURLToPath(new URL("./packages/messaging/src/amqplib/index.ts", import.meta.url)),
       "@detour/messaging/platformatic-kafka": fileURLToPath(new URL("./packages/messaging/src/platformatic-kafka/index.ts", import.meta.url)),
       "@detour/messaging": src("messaging"),

@@ -10,6 +10,7 @@ import { startExtProcProcess, type ExtProcProcess } from "../support/ext-proc-pr
 import { waitFor } from "../support/wait-for.js";
 import { startBrokers, type Brokers } from "./support/brokers.js";
 import { SELECTIVE_CLIENTS } from "./support/clients/clients.js";
+import { JETSTREAM_ACK_WAIT_MS } from "./support/clients/nats-client.js";
 import type { ClientHarness, OpenClient } from "./support/clients/client-harness.js";
 import { startWorker, type ConsumerWorker, type HandledLog } from "./support/consumer-workers.js";
 
@@ -95,6 +96,7 @@ describe("selective consumption", () => {
           refreshMs: REFRESH_MS,
           reconcileMs: RECONCILE_MS,
           sessionTimeoutMs: SESSION_TIMEOUT_MS,
+          ackWaitMs: JETSTREAM_ACK_WAIT_MS,
         },
         log,
       );

@@ -15,6 +15,8 @@ export interface WorkerConfig {
   readonly refreshMs: number;
   readonly reconcileMs: number;
   readonly sessionTimeoutMs: number;
+  /** JetStream inbox consumers' ack_wait. */
+  readonly ackWaitMs: number;
 }
 
 /** One report of a message handled: by which workload, and when the suite heard of it (epoch ms). */

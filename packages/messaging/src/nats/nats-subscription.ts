@@ -1,0 +1,180 @@
+import { context } from "@opentelemetry/api";
+import { Empty, headers as createHeaders, type Msg, type NatsConnection, type Subscription } from "@nats-io/transport-node";
+import { DetourError } from "@detour/core";
+import { FORWARDED_HEADER, INBOX_SEGMENT } from "../constants.js";
+import { consumerTimings, type DetourConsumerOptions } from "../consumer-options.js";
+import { pickHeaderEntries } from "../message-headers.js";
+import { MessageOverrideReader } from "../message-overrides.js";
+import { diagLogger } from "../messaging-logger.js";
+import { SelectiveConsumption, type ConsumerRole, type InboxDriver } from "../selective-consumption.js";
+import { parseWorkload } from "../workload.js";
+
+export interface DetourNatsOptions {
+  /** The subject (wildcards allowed) this consumer service subscribes to. */
+  readonly subject: string;
+  /** The service's queue group: its replicas share the subscription. */
+  readonly queue: string;
+  /**
+   * How long the baseline waits for a version to confirm a forwarded message (ms); default 5000.
+   * Without a confirmation (the version is gone, or slower than this) the baseline processes the
+   * message itself.
+   */
+  readonly forwardTimeoutMs?: number;
+}
+
+export interface DetourNatsControls {
+  readonly role: ConsumerRole;
+  withMessage<T>(message: Msg, fn: () => T): T;
+  status(): { inboxes: string[]; draining: string[] };
+  reconcile(): Promise<void>;
+}
+
+export interface DetourNatsSubscription {
+  readonly detour: DetourNatsControls;
+  /**
+   * Starts the subscription. The handler runs once per message inside the message's override
+   * context; a version's handler sees the original subject.
+   */
+  start(handler: (message: Msg) => unknown): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** How long the baseline waits for a version's confirmation by default (ms): a handler's usual run time with room. */
+const DEFAULT_FORWARD_TIMEOUT_MS = 5_000;
+
+/**
+ * Core NATS with detour's selective consumption (docs/messaging.md). Core NATS keeps nothing, so
+ * a version's inbox is a subscription: `detour.<queue>.<version>` in queue group
+ * `<queue>.detour.<version>`. The baseline forwards a message routed to a live version as a
+ * request and waits for the version to confirm it handled it; "no responders" (the version is not
+ * running) or no confirmation in time makes the baseline process it itself. A message that is
+ * itself a request is forwarded with its reply subject, so the version answers the requester.
+ */
+export async function createDetourSubscription(nc: NatsConnection, options: DetourNatsOptions, detour: DetourConsumerOptions): Promise<DetourNatsSubscription> {
+  const workload = parseWorkload(detour.workload, "createDetourSubscription");
+  const logger = detour.logger ?? diagLogger;
+  const timings = consumerTimings(detour);
+  const forwardTimeoutMs = options.forwardTimeoutMs ?? DEFAULT_FORWARD_TIMEOUT_MS;
+  const inboxSubject = (version: string) => `${INBOX_SEGMENT}.${options.queue}.${version}`;
+
+  // Nothing persists in core NATS: every live version counts as having an inbox, and a forward
+  // that finds no subscriber comes back as "no responders". Nothing is ever left to drain.
+  let selection: SelectiveConsumption | undefined;
+  const driver: InboxDriver = {
+    async listInboxes() {
+      const service = selection?.topology.service(workload.service);
+      const inboxes = new Map<string, Set<string>>();
+      for (const version of service?.versions ?? []) if (version !== service?.baseline) inboxes.set(version, new Set([options.queue]));
+      return inboxes;
+    },
+    ensureInbox: async () => undefined,
+    startDrain: async () => ({ lastActivityAt: 0, isEmpty: async () => true, stop: async () => undefined }),
+    removeInbox: async () => true,
+  };
+  selection = await SelectiveConsumption.start({
+    workload,
+    topology: detour.topology,
+    driver,
+    logger,
+    reconcileMs: timings.reconcileMs,
+    drainQuietMs: timings.drainQuietMs,
+    startTimeoutMs: detour.topologyStartTimeoutMs,
+  });
+  const chosen = selection;
+  const reader = new MessageOverrideReader(() => chosen.topology);
+  const contextOf = (message: Msg) => reader.read(pickHeaderEntries(message.headers ?? [], reader.names()));
+  let subscription: Subscription | undefined;
+  let handler: ((message: Msg) => unknown) | undefined;
+
+  const handle = async (message: Msg): Promise<void> => {
+    try {
+      await context.with(contextOf(message).context, () => handler!(message));
+    } catch (error) {
+      logger.error({ subject: message.subject, error: (error as Error).message }, "detour: message handler failed");
+    }
+  };
+
+  const unconfirmed = new Set<string>();
+  const forward = async (message: Msg, version: string): Promise<boolean> => {
+    const headers = createHeaders();
+    for (const [name, values] of message.headers ?? []) for (const value of values) headers.append(name, value);
+    headers.set(FORWARDED_HEADER, `nats:${message.subject}`);
+    if (message.reply !== undefined && message.reply !== "") {
+      headers.set(FORWARDED_REQUEST_HEADER, "true");
+      nc.publish(inboxSubject(version), message.data, { headers, reply: message.reply });
+      return true;
+    }
+    try {
+      await nc.request(inboxSubject(version), message.data, { headers, timeout: forwardTimeoutMs });
+      unconfirmed.delete(version);
+      return true;
+    } catch (error) {
+      // Once per version until it confirms again: after a version dies every forward fails this way
+      // until the topology drops it.
+      if (!unconfirmed.has(version)) {
+        unconfirmed.add(version);
+        logger.warn({ subject: message.subject, version, error: (error as Error).message }, "detour: the version did not confirm a forwarded message; processing here (logged once until it confirms again)");
+      }
+      return false;
+    }
+  };
+
+  const onOrigin = async (message: Msg): Promise<void> => {
+    const target = chosen.forwardTarget(contextOf(message).set, options.queue);
+    if (target !== undefined && (await forward(message, target))) return;
+    await handle(message);
+  };
+
+  /** A version's message: the original subject for the handler, then the confirmation the baseline waits for. */
+  const onInbox = async (message: Msg): Promise<void> => {
+    const forwarded = message.headers?.get(FORWARDED_HEADER);
+    const subject = forwarded?.startsWith("nats:") ? forwarded.slice("nats:".length) : message.subject;
+    const confirm = message.reply;
+    const view = new Proxy(message, {
+      get(target, property, receiver) {
+        if (property === "subject") return subject;
+        const value: unknown = Reflect.get(target, property, receiver);
+        return typeof value === "function" ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    await handle(view);
+    // A forwarded request was answered by the handler itself; a forwarded event is confirmed here.
+    if (confirm !== undefined && !forwardedRequest(message)) nc.publish(confirm, Empty);
+  };
+
+  return {
+    detour: {
+      role: chosen.role,
+      withMessage: (message, fn) => context.with(contextOf(message).context, fn),
+      status: () => chosen.status(),
+      reconcile: () => chosen.reconcile(),
+    },
+    async start(given) {
+      if (handler !== undefined) throw new DetourError("already-started", "createDetourSubscription: start() was already called");
+      handler = given;
+      subscription =
+        chosen.role === "baseline"
+          ? nc.subscribe(options.subject, { queue: options.queue, callback: (error, message) => void (error ? logger.error({ error: error.message }, "detour: subscription failed") : onOrigin(message)) })
+          : nc.subscribe(inboxSubject(workload.version), {
+              queue: `${options.queue}.${INBOX_SEGMENT}.${workload.version}`,
+              callback: (error, message) => void (error ? logger.error({ error: error.message }, "detour: subscription failed") : onInbox(message)),
+            });
+      await nc.flush();
+      await chosen.begin();
+    },
+    async close() {
+      await chosen.stop();
+      await subscription?.drain();
+    },
+  };
+}
+
+/**
+ * Set on a forwarded request: its reply subject is the requester's, answered by the handler, so
+ * the version sends no confirmation. A forwarded event's reply subject is the baseline's.
+ */
+const FORWARDED_REQUEST_HEADER = "x-detour-forwarded-request";
+
+function forwardedRequest(message: Msg): boolean {
+  return message.headers?.has(FORWARDED_REQUEST_HEADER) === true;
+}

@@ -10,6 +10,7 @@ export default mergeConfig(
     test: {
       root: new URL("../..", import.meta.url).pathname,
       include: ["test/messaging/**/*.test.ts"],
+      globalSetup: ["test/messaging/support/global-setup.ts"],
       exclude: ["**/node_modules/**", "**/dist/**"],
       fileParallelism: false,
       maxWorkers: 1,

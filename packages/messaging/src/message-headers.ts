@@ -8,6 +8,7 @@ import { aliasName, BAGGAGE_HEADER, DETOUR_HEADER, TOKEN_HEADER, type AliasSpec 
  */
 export function headerText(value: unknown): string | undefined {
   if (typeof value === "string") return value;
+  if (Buffer.isBuffer(value)) return value.toString("utf8");
   if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString("utf8");
   if (typeof value === "number" || typeof value === "bigint") return String(value);
   if (Array.isArray(value)) {

@@ -1,5 +1,7 @@
 import { spawn, type ChildProcess, type SpawnOptions } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { createServer } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 
@@ -32,9 +34,10 @@ export async function startBrokerProcess(
   name: string,
   command: string,
   args: readonly string[],
-  options: SpawnOptions & { ready: (output: string) => boolean; timeoutMs?: number },
+  options: SpawnOptions & { ready: (output: string) => boolean; timeoutMs?: number; dir: string },
 ): Promise<BrokerProcess> {
   const child: ChildProcess = spawn(command, args, { ...options, stdio: ["ignore", "pipe", "pipe"] });
+  if (child.pid !== undefined) appendFileSync(join(options.dir, "pids"), `${child.pid}\n`);
   let output = "";
   const append = (chunk: Buffer) => (output = (output + chunk.toString("utf8")).slice(-200_000));
   child.stdout?.on("data", append);
@@ -108,4 +111,56 @@ export async function stopPid(pid: number, graceMs = 10_000): Promise<void> {
     }
     await sleep(50);
   }
+}
+
+/** Temp dirs of the broker rigs: `detour-kafka-*`, `detour-rabbitmq-*`, `detour-nats-*`. */
+const BROKER_DIR = /^detour-(kafka|rabbitmq|nats)-/;
+
+/**
+ * A temp dir for one broker, recording that this process owns it: a later run stops the processes
+ * listed in it (startBrokerProcess records them) when its owner was killed before its afterAll
+ * ran (reapOrphanedBrokers).
+ */
+export function brokerDir(kind: "kafka" | "rabbitmq" | "nats"): string {
+  const dir = mkdtempSync(join(tmpdir(), `detour-${kind}-`));
+  writeFileSync(join(dir, "owner"), String(process.pid));
+  return dir;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** SIGKILLs the recorded processes of broker dirs whose owner is gone, and removes the dirs. */
+export function reapOrphanedBrokers(): number {
+  let reaped = 0;
+  for (const name of readdirSync(tmpdir())) {
+    if (!BROKER_DIR.test(name)) continue;
+    const dir = join(tmpdir(), name);
+    let owner: number;
+    try {
+      owner = Number(readFileSync(join(dir, "owner"), "utf8"));
+    } catch {
+      continue;
+    }
+    if (alive(owner)) continue;
+    let pids: number[] = [];
+    try {
+      pids = readFileSync(join(dir, "pids"), "utf8").split("\n").filter(Boolean).map(Number);
+    } catch {
+      // no process was started
+    }
+    for (const pid of pids) {
+      for (const child of childPids(pid)) if (alive(child)) process.kill(child, "SIGKILL");
+      if (alive(pid)) process.kill(pid, "SIGKILL");
+    }
+    rmSync(dir, { recursive: true, force: true });
+    reaped++;
+  }
+  return reaped;
 }

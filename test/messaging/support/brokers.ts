@@ -1,7 +1,7 @@
 import type { BrokerEndpoints } from "./clients/client-harness.js";
-import { startKafka, type KafkaBroker } from "./kafka-broker.js";
-import { startNats, type NatsBroker } from "./nats-broker.js";
-import { startRabbitMq, type RabbitMqBroker } from "./rabbitmq-broker.js";
+import { startKafka, type KafkaBroker } from "./kafka-broker.ts";
+import { startNats, type NatsBroker } from "./nats-broker.ts";
+import { startRabbitMq, type RabbitMqBroker } from "./rabbitmq-broker.ts";
 
 export interface Brokers {
   readonly endpoints: BrokerEndpoints;

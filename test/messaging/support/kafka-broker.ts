@@ -1,11 +1,10 @@
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
-import { freePort, startBrokerProcess } from "./broker-process.js";
-import { installTool } from "./install-tool.js";
+import { freePort, brokerDir, startBrokerProcess } from "./broker-process.ts";
+import { installTool } from "./install-tool.ts";
 
 const run = promisify(execFile);
 
@@ -28,7 +27,7 @@ const JVM_FLAGS = ["-Xmx512m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"];
 export async function startKafka(): Promise<KafkaBroker> {
   const home = await installTool("install-kafka");
   const classpath = `${home}/libs/*`;
-  const dir = mkdtempSync(join(tmpdir(), "detour-kafka-"));
+  const dir = brokerDir("kafka");
   const [port, controllerPort] = [await freePort(), await freePort()];
   const properties = join(dir, "server.properties");
   writeFileSync(
@@ -84,7 +83,7 @@ export async function startKafka(): Promise<KafkaBroker> {
   let broker;
   try {
     broker = await startBrokerProcess("kafka", "java", [...JVM_FLAGS, log4j, "-cp", classpath, "kafka.Kafka", properties], {
-      ready: (output) => output.includes("Kafka Server started"),
+      dir, ready: (output) => output.includes("Kafka Server started"),
       timeoutMs: 120_000,
     });
   } catch (error) {

@@ -1,8 +1,6 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { freePort, startBrokerProcess } from "./broker-process.js";
-import { installTool } from "./install-tool.js";
+import { rmSync } from "node:fs";
+import { freePort, brokerDir, startBrokerProcess } from "./broker-process.ts";
+import { installTool } from "./install-tool.ts";
 
 export interface NatsBroker {
   /** `nats://127.0.0.1:<port>`. */
@@ -17,12 +15,12 @@ export interface NatsBroker {
  */
 export async function startNats(): Promise<NatsBroker> {
   const bin = await installTool("install-nats");
-  const dir = mkdtempSync(join(tmpdir(), "detour-nats-"));
+  const dir = brokerDir("nats");
   const port = await freePort();
   let server;
   try {
     server = await startBrokerProcess("nats-server", bin, ["-a", "127.0.0.1", "-p", String(port), "-js", "-sd", dir, "-m", "0"], {
-      ready: (output) => output.includes("Server is ready"),
+      dir, ready: (output) => output.includes("Server is ready"),
       timeoutMs: 30_000,
     });
   } catch (error) {

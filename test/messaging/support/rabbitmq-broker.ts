@@ -1,10 +1,9 @@
 import { randomBytes } from "node:crypto";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { childPids, freePort, startBrokerProcess, stopPid } from "./broker-process.js";
-import { installTool } from "./install-tool.js";
+import { childPids, freePort, brokerDir, startBrokerProcess, stopPid } from "./broker-process.ts";
+import { installTool } from "./install-tool.ts";
 
 export interface RabbitMqBroker {
   /** `amqp://guest:guest@127.0.0.1:<port>`. */
@@ -23,7 +22,7 @@ export interface RabbitMqBroker {
  */
 export async function startRabbitMq(): Promise<RabbitMqBroker> {
   const script = await installTool("install-rabbitmq");
-  const dir = mkdtempSync(join(tmpdir(), "detour-rabbitmq-"));
+  const dir = brokerDir("rabbitmq");
   const [port, distPort, epmdPort] = [await freePort(), await freePort(), await freePort()];
   for (const sub of ["mnesia", "log", "home"]) mkdirSync(join(dir, sub));
   writeFileSync(join(dir, "rabbitmq.conf"), ["log.console = true", "log.console.level = info", "log.file = false", ""].join("\n"));
@@ -44,7 +43,7 @@ export async function startRabbitMq(): Promise<RabbitMqBroker> {
   };
   let epmd;
   try {
-    epmd = await startBrokerProcess("epmd", "epmd", ["-port", String(epmdPort), "-address", "127.0.0.1"], { env, ready: () => true });
+    epmd = await startBrokerProcess("epmd", "epmd", ["-port", String(epmdPort), "-address", "127.0.0.1"], { env, dir, ready: () => true });
     await sleep(200);
   } catch (error) {
     rmSync(dir, { recursive: true, force: true });
@@ -52,7 +51,7 @@ export async function startRabbitMq(): Promise<RabbitMqBroker> {
   }
   let server;
   try {
-    server = await startBrokerProcess("rabbitmq-server", script, [], { env, ready: (output) => output.includes("Server startup complete"), timeoutMs: 120_000 });
+    server = await startBrokerProcess("rabbitmq-server", script, [], { env, dir, ready: (output) => output.includes("Server startup complete"), timeoutMs: 120_000 });
   } catch (error) {
     await epmd.stop(2_000);
     rmSync(dir, { recursive: true, force: true });

@@ -187,8 +187,8 @@ export async function createDetourConsumer(connection: ChannelModel, options: De
     },
   });
 
-  const run = async (message: ConsumeMessage): Promise<void> => {
-    const incoming = reader.read(pickHeaders(message.properties.headers, reader.names()));
+  const readMessage = (message: Message) => reader.read(pickHeaders(message.properties.headers, reader.names()));
+  const run = async (message: ConsumeMessage, incoming = readMessage(message)): Promise<void> => {
     try {
       await context.with(incoming.context, () => handler!(message));
     } catch (error) {
@@ -220,8 +220,8 @@ export async function createDetourConsumer(connection: ChannelModel, options: De
   };
 
   const onOrigin = async (message: ConsumeMessage): Promise<void> => {
-    const set = reader.read(pickHeaders(message.properties.headers, reader.names())).set;
-    const target = chosen.forwardTarget(set, origin);
+    const incoming = readMessage(message);
+    const target = chosen.forwardTarget(incoming.set, origin);
     if (target !== undefined) {
       try {
         if (await forward(message, target)) return;
@@ -230,7 +230,7 @@ export async function createDetourConsumer(connection: ChannelModel, options: De
         logger.warn({ queue: origin, version: target, error: (error as Error).message }, "detour: cannot forward to the version's inbox; processing here");
       }
     }
-    await run(message);
+    await run(message, incoming);
   };
 
   let consumerTag: string | undefined;
@@ -239,7 +239,7 @@ export async function createDetourConsumer(connection: ChannelModel, options: De
     queue,
     detour: {
       role,
-      withMessage: (message, fn) => context.with(reader.read(pickHeaders(message.properties.headers, reader.names())).context, fn),
+      withMessage: (message, fn) => context.with(readMessage(message).context, fn),
       status: () => chosen.status(),
       reconcile: () => chosen.reconcile(),
     },

@@ -154,9 +154,9 @@ export async function createDetourJetStreamConsumer(nc: NatsConnection, options:
   const reader = new MessageOverrideReader(() => selection.topology);
   const contextOf = (message: JsMsg) => reader.read(pickHeaderEntries(message.headers ?? [], reader.names()));
 
-  const handle = async (message: JsMsg): Promise<void> => {
+  const handle = async (message: JsMsg, read = contextOf(message)): Promise<void> => {
     try {
-      await context.with(contextOf(message).context, () => handler!(message));
+      await context.with(read.context, () => handler!(message));
     } catch (error) {
       logger.error({ subject: message.subject, error: (error as Error).message }, "detour: message handler failed; the message is redelivered");
       message.nak();
@@ -178,7 +178,8 @@ export async function createDetourJetStreamConsumer(nc: NatsConnection, options:
   };
 
   const onOrigin = async (message: JsMsg): Promise<void> => {
-    const target = selection.forwardTarget(contextOf(message).set, options.stream);
+    const read = contextOf(message);
+    const target = selection.forwardTarget(read.set, options.stream);
     if (target !== undefined) {
       try {
         const headers = createHeaders();
@@ -191,7 +192,7 @@ export async function createDetourJetStreamConsumer(nc: NatsConnection, options:
         logger.warn({ stream: options.stream, version: target, error: (error as Error).message }, "detour: cannot forward to the version's inbox; processing here");
       }
     }
-    await handle(message);
+    await handle(message, read);
   };
 
   let main: ConsumerMessages | undefined;

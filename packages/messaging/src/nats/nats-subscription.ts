@@ -86,9 +86,9 @@ export async function createDetourSubscription(nc: NatsConnection, options: Deto
   let subscription: Subscription | undefined;
   let handler: ((message: Msg) => unknown) | undefined;
 
-  const handle = async (message: Msg): Promise<void> => {
+  const handle = async (message: Msg, read = contextOf(message)): Promise<void> => {
     try {
-      await context.with(contextOf(message).context, () => handler!(message));
+      await context.with(read.context, () => handler!(message));
     } catch (error) {
       logger.error({ subject: message.subject, error: (error as Error).message }, "detour: message handler failed");
     }
@@ -120,9 +120,10 @@ export async function createDetourSubscription(nc: NatsConnection, options: Deto
   };
 
   const onOrigin = async (message: Msg): Promise<void> => {
-    const target = chosen.forwardTarget(contextOf(message).set, options.queue);
+    const read = contextOf(message);
+    const target = chosen.forwardTarget(read.set, options.queue);
     if (target !== undefined && (await forward(message, target))) return;
-    await handle(message);
+    await handle(message, read);
   };
 
   /** A version's message: the original subject for the handler, then the confirmation the baseline waits for. */

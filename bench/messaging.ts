@@ -1,0 +1,214 @@
+// Overhead of @detour/messaging per message against the plain client, on real brokers, same run.
+//
+//   npm run build && "$(scripts/install-node 22)" bench/messaging.ts [--messages 20000] [--rounds 5] [--clients kafkajs,amqplib,nats]
+//
+// Runs on Node >= 22.18 as TypeScript (type stripping), with the BUILT packages, so it measures
+// what users run. It starts its own brokers (the messaging suite's rig: Kafka, RabbitMQ and
+// nats-server on loopback ports, stopped by PID at the end). For each client and round, a plain
+// pipeline and a detour pipeline run back to back (order alternating): one consumer, already
+// joined, then N messages produced in batches of 500 and the clock stopped when the consumer has
+// handled all N. The detour pipeline produces through detour's producer wrapper inside a request
+// context carrying an override (`pricing=v2`: every message carries it, none is forwarded) and
+// consumes as the baseline with each message handled in its context; the plain one uses the client
+// as is. Reported, never asserted: the median per-message time of each and their ratio.
+import { setTimeout as sleep } from "node:timers/promises";
+import { setupDetour, withOverrides } from "@detour/otel";
+import { fixedTopology } from "@detour/messaging";
+import type { DetourKafkaConsumer } from "@detour/messaging/kafkajs";
+import { startBrokers, type Brokers } from "../test/messaging/support/brokers.ts";
+
+const args = process.argv.slice(2);
+const option = (name: string, fallback: string) => {
+  const i = args.indexOf(name);
+  return i === -1 ? fallback : (args[i + 1] ?? fallback);
+};
+const MESSAGES = Number(option("--messages", "20000"));
+const ROUNDS = Number(option("--rounds", "5"));
+const CLIENTS = option("--clients", "kafkajs,amqplib,nats").split(",");
+const BATCH = 500;
+const OVERRIDE = "pricing=v2";
+
+setupDetour({ http: false, undici: false });
+process.env.KAFKAJS_NO_PARTITIONER_WARNING = "1";
+const topology = fixedTopology({ services: { ledger: { baseline: "v1", versions: ["v1", "v2"] } } });
+const detourOptions = { workload: "ledger/v1", topology };
+
+/** One producer and one consumer, consumer ready before send() is first called. */
+interface Pipeline {
+  send(values: string[]): Promise<void>;
+  handled(): number;
+  stop(): Promise<void>;
+}
+
+type Variant = "plain" | "detour";
+type PipelineFactory = (brokers: Brokers, variant: Variant, name: string) => Promise<Pipeline>;
+
+/** The per-message work both variants do in the handler: read the payload. */
+const work = (value: string) => value.length;
+
+const pipelines: Record<string, { broker: "kafka" | "amqp" | "nats"; open: PipelineFactory }> = {
+  kafkajs: {
+    broker: "kafka",
+    async open(brokers, variant, name) {
+      const { Kafka, logLevel } = await import("kafkajs");
+      const { createDetourConsumer, detourProducer } = await import("@detour/messaging/kafkajs");
+      const kafka = new Kafka({ brokers: [brokers.endpoints.kafka!], clientId: "bench", logLevel: logLevel.NOTHING });
+      const admin = kafka.admin();
+      await admin.connect();
+      await admin.createTopics({ waitForLeaders: true, topics: [{ topic: name, numPartitions: 3 }] });
+      await admin.disconnect();
+      const plain = kafka.producer();
+      await plain.connect();
+      const producer = variant === "detour" ? detourProducer(plain) : plain;
+      const config = { groupId: name, maxWaitTimeInMs: 50 };
+      const consumer = variant === "detour" ? await createDetourConsumer(kafka, config, detourOptions) : kafka.consumer(config);
+      let count = 0;
+      const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
+      await consumer.connect();
+      await consumer.subscribe({ topics: [name], fromBeginning: true });
+      const withMessage = variant === "detour" ? (consumer as DetourKafkaConsumer).detour.withMessage : <T>(_m: unknown, fn: () => T) => fn();
+      await consumer.run({
+        eachBatch: async ({ batch }) => {
+          for (const message of batch.messages) withMessage(message, () => work(message.value!.toString()));
+          count += batch.messages.length;
+        },
+      });
+      await joined;
+      return {
+        send: async (values) => void (await producer.send({ topic: name, messages: values.map((value) => ({ value })) })),
+        handled: () => count,
+        async stop() {
+          await consumer.disconnect();
+          await plain.disconnect();
+        },
+      };
+    },
+  },
+  amqplib: {
+    broker: "amqp",
+    async open(brokers, variant, name) {
+      const { default: amqp } = await import("amqplib");
+      const { createDetourConsumer, detourChannel } = await import("@detour/messaging/amqplib");
+      const connection = await amqp.connect(brokers.endpoints.amqp!);
+      const plain = await connection.createConfirmChannel();
+      await plain.assertQueue(name, { durable: true });
+      const channel = variant === "detour" ? detourChannel(plain) : plain;
+      let count = 0;
+      let stopConsumer: () => Promise<void>;
+      if (variant === "detour") {
+        const consumer = await createDetourConsumer(connection, { queue: name, prefetch: 200 }, detourOptions);
+        await consumer.consume((message) => {
+          work(message.content.toString());
+          count++;
+          consumer.channel.ack(message);
+        });
+        stopConsumer = () => consumer.close();
+      } else {
+        const consuming = await connection.createChannel();
+        await consuming.prefetch(200);
+        await consuming.consume(name, (message) => {
+          if (message === null) return;
+          work(message.content.toString());
+          count++;
+          consuming.ack(message);
+        });
+        stopConsumer = () => consuming.close();
+      }
+      return {
+        async send(values) {
+          for (const value of values) channel.sendToQueue(name, Buffer.from(value), { persistent: true });
+          await plain.waitForConfirms();
+        },
+        handled: () => count,
+        async stop() {
+          await stopConsumer();
+          await connection.close();
+        },
+      };
+    },
+  },
+  nats: {
+    broker: "nats",
+    async open(brokers, variant, name) {
+      const { connect } = await import("@nats-io/transport-node");
+      const { createDetourSubscription, detourNats } = await import("@detour/messaging/nats");
+      const nc = await connect({ servers: brokers.endpoints.nats! });
+      const producer = variant === "detour" ? detourNats(nc) : nc;
+      const decoder = new TextDecoder();
+      let count = 0;
+      let stopConsumer: () => Promise<void>;
+      if (variant === "detour") {
+        const subscription = await createDetourSubscription(nc, { subject: `${name}.>`, queue: name }, detourOptions);
+        await subscription.start((message) => {
+          work(decoder.decode(message.data));
+          count++;
+        });
+        stopConsumer = () => subscription.close();
+      } else {
+        const subscription = nc.subscribe(`${name}.>`, { queue: name, callback: (_error, message) => void (work(decoder.decode(message.data)), count++) });
+        await nc.flush();
+        stopConsumer = () => subscription.drain();
+      }
+      return {
+        async send(values) {
+          for (const value of values) producer.publish(`${name}.created`, value);
+          await nc.flush();
+        },
+        handled: () => count,
+        async stop() {
+          await stopConsumer();
+          await nc.close();
+        },
+      };
+    },
+  },
+};
+
+/** Milliseconds from the first send until the consumer has handled every message. */
+async function timeRun(pipeline: Pipeline, variant: Variant): Promise<number> {
+  const values = Array.from({ length: MESSAGES }, (_, i) => JSON.stringify({ id: i, at: "2026-01-01T00:00:00Z", amount: 12.5 }));
+  const produce = async () => {
+    for (let i = 0; i < values.length; i += BATCH) await pipeline.send(values.slice(i, i + BATCH));
+  };
+  const started = performance.now();
+  if (variant === "detour") await withOverrides(OVERRIDE, produce);
+  else await produce();
+  while (pipeline.handled() < MESSAGES) await sleep(2);
+  return performance.now() - started;
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+const wanted = CLIENTS.map((name) => {
+  const entry = pipelines[name];
+  if (entry === undefined) throw new Error(`unknown client ${name}: one of ${Object.keys(pipelines).join(", ")}`);
+  return [name, entry] as const;
+});
+const brokers = await startBrokers([...new Set(wanted.map(([, entry]) => entry.broker))]);
+console.log(`messaging overhead: ${MESSAGES} messages per run, ${ROUNDS} rounds, Node ${process.versions.node}; medians per message`);
+try {
+  for (const [name, entry] of wanted) {
+    const times: Record<Variant, number[]> = { plain: [], detour: [] };
+    for (let round = 0; round < ROUNDS; round++) {
+      const order: Variant[] = round % 2 === 0 ? ["plain", "detour"] : ["detour", "plain"];
+      for (const variant of order) {
+        const pipeline = await entry.open(brokers, variant, `bench-${name}-${variant}-${round}`);
+        // One message through first: connections, metadata and the consumer's assignment are warm.
+        await pipeline.send([JSON.stringify({ id: -1 })]);
+        while (pipeline.handled() < 1) await sleep(5);
+        const warm = pipeline.handled();
+        const elapsed = await timeRun({ ...pipeline, handled: () => pipeline.handled() - warm }, variant);
+        times[variant].push(elapsed);
+        await pipeline.stop();
+      }
+    }
+    const plain = median(times.plain);
+    const detour = median(times.detour);
+    const us = (ms: number) => ((ms * 1000) / MESSAGES).toFixed(1);
+    console.log(
+      `${name.padEnd(8)} plain ${us(plain)} µs/msg (${Math.round((MESSAGES / plain) * 1000)} msg/s)  detour ${us(detour)} µs/msg (${Math.round((MESSAGES / detour) * 1000)} msg/s)  ratio ${(detour / plain).toFixed(2)}x  (+${us(detour - plain)} µs/msg)`,
+    );
+  }
+} finally {
+  await brokers.stop();
+}

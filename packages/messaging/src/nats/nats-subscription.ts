@@ -86,12 +86,16 @@ export async function createDetourSubscription(nc: NatsConnection, options: Deto
   let subscription: Subscription | undefined;
   let handler: ((message: Msg) => unknown) | undefined;
 
-  const handle = async (message: Msg, read = contextOf(message)): Promise<void> => {
+  const failed = (message: Msg) => (error: unknown) => logger.error({ subject: message.subject, error: (error as Error).message }, "detour: message handler failed");
+  /** Runs the handler in the message's context; a promise it returns is awaited only by whoever needs to. */
+  const handle = (message: Msg, read = contextOf(message)): Promise<void> | undefined => {
     try {
-      await context.with(read.context, () => handler!(message));
+      const result: unknown = context.with(read.context, () => handler!(message));
+      if (result instanceof Promise) return result.then(() => undefined, failed(message));
     } catch (error) {
-      logger.error({ subject: message.subject, error: (error as Error).message }, "detour: message handler failed");
+      failed(message)(error);
     }
+    return undefined;
   };
 
   const unconfirmed = new Set<string>();
@@ -119,11 +123,12 @@ export async function createDetourSubscription(nc: NatsConnection, options: Deto
     }
   };
 
-  const onOrigin = async (message: Msg): Promise<void> => {
+  const onOrigin = (message: Msg): void => {
     const read = contextOf(message);
     const target = chosen.forwardTarget(read.set, options.queue);
-    if (target !== undefined && (await forward(message, target))) return;
-    await handle(message, read);
+    // The common case stays synchronous: no promise per message unless it is forwarded.
+    if (target === undefined) return void handle(message, read);
+    void forward(message, target).then((forwarded) => (forwarded ? undefined : handle(message, read)));
   };
 
   /** A version's message: the original subject for the handler, then the confirmation the baseline waits for. */
@@ -155,7 +160,7 @@ export async function createDetourSubscription(nc: NatsConnection, options: Deto
       handler = given;
       subscription =
         chosen.role === "baseline"
-          ? nc.subscribe(options.subject, { queue: options.queue, callback: (error, message) => void (error ? logger.error({ error: error.message }, "detour: subscription failed") : onOrigin(message)) })
+          ? nc.subscribe(options.subject, { queue: options.queue, callback: (error, message) => (error ? logger.error({ error: error.message }, "detour: subscription failed") : onOrigin(message)) })
           : nc.subscribe(inboxSubject(workload.version), {
               queue: `${options.queue}.${INBOX_SEGMENT}.${workload.version}`,
               callback: (error, message) => void (error ? logger.error({ error: error.message }, "detour: subscription failed") : onInbox(message)),

@@ -3,12 +3,12 @@ import type { Channel, ChannelModel, ConfirmChannel, ConsumeMessage, Message, Op
 import { DetourError } from "@detour/core";
 import { amqpInboxes } from "../amqp-inboxes.js";
 import { FORWARDED_HEADER } from "../constants.js";
-import { consumerTimings, type DetourConsumerOptions } from "../consumer-options.js";
+import type { DetourConsumerOptions } from "../consumer-options.js";
+import { detourControls, startSelection, type DetourControls, type StartedSelection } from "../consumer-controls.js";
 import { headerText, pickHeaders } from "../message-headers.js";
 import { MessageOverrideReader } from "../message-overrides.js";
-import { diagLogger } from "../messaging-logger.js";
-import { SelectiveConsumption, type ConsumerRole, type Drain, type InboxDriver } from "../selective-consumption.js";
-import { parseWorkload } from "../workload.js";
+import { overriding } from "../overriding.js";
+import type { Drain, InboxDriver } from "../selective-consumption.js";
 
 export interface DetourAmqpOptions {
   /** The queue this consumer service reads (declared and bound by the application). */
@@ -17,13 +17,7 @@ export interface DetourAmqpOptions {
   readonly prefetch?: number;
 }
 
-export interface DetourAmqpControls {
-  readonly role: ConsumerRole;
-  /** Runs `fn` in the context of one message (its override and token). */
-  withMessage<T>(message: Message, fn: () => T): T;
-  status(): { inboxes: string[]; draining: string[] };
-  reconcile(): Promise<void>;
-}
+export type DetourAmqpControls = DetourControls<Message>;
 
 export interface DetourAmqpConsumer {
   /** The channel messages are delivered on: ack, nack and reject here. */
@@ -50,14 +44,11 @@ const DEFAULT_PREFETCH = 20;
  * the baseline processes it); a version consumes its inbox `<queue>.detour.<version>`.
  */
 export async function createDetourConsumer(connection: ChannelModel, options: DetourAmqpOptions, detour: DetourConsumerOptions): Promise<DetourAmqpConsumer> {
-  const workload = parseWorkload(detour.workload, "createDetourConsumer");
-  const logger = detour.logger ?? diagLogger;
-  const timings = consumerTimings(detour);
   const origin = options.queue;
   if (typeof origin !== "string" || origin.length === 0) throw new DetourError("invalid-options", "createDetourConsumer: options.queue must name the queue this service consumes");
 
   const consumeChannel = await connection.createChannel();
-  consumeChannel.on("error", (error: Error) => logger.error({ queue: origin, error: error.message }, "detour: consume channel failed"));
+  consumeChannel.on("error", (error: Error) => started?.logger.error({ queue: origin, error: error.message }, "detour: consume channel failed"));
   await consumeChannel.prefetch(options.prefetch ?? DEFAULT_PREFETCH);
   let handler: ((message: ConsumeMessage) => unknown) | undefined;
   let consumeOptions: Options.Consume | undefined;
@@ -107,7 +98,7 @@ export async function createDetourConsumer(connection: ChannelModel, options: De
   const driver: InboxDriver = {
     async listInboxes() {
       const candidates = await registry.read();
-      const service = selection?.topology.service(workload.service);
+      const service = started?.selection.topology.service(started.workload.service);
       for (const version of service?.versions ?? []) if (version !== service?.baseline) candidates.add(version);
       const inboxes = new Map<string, Set<string>>();
       for (const version of candidates) if ((await queueExists(amqpInboxes.queue(origin, version))) !== undefined) inboxes.set(version, new Set([origin]));
@@ -157,35 +148,20 @@ export async function createDetourConsumer(connection: ChannelModel, options: De
     },
   };
 
-  let selection: SelectiveConsumption | undefined;
-  selection = await SelectiveConsumption.start({
-    workload,
-    topology: detour.topology,
-    driver,
-    logger,
-    reconcileMs: timings.reconcileMs,
-    drainQuietMs: timings.drainQuietMs,
-    startTimeoutMs: detour.topologyStartTimeoutMs,
-  });
-  const chosen = selection;
+  let started: StartedSelection | undefined;
+  started = await startSelection(detour, "createDetourConsumer", driver);
+  const { workload, logger, selection: chosen } = started;
   const reader = new MessageOverrideReader(() => chosen.topology);
   const role = chosen.role;
   const queue = role === "baseline" ? origin : amqpInboxes.queue(origin, workload.version);
 
   // Deliveries the application acknowledges: drained ones are tracked until it does.
   const settled = (message: Message) => void drained.delete(message.fields.deliveryTag);
-  const channel = new Proxy(consumeChannel, {
-    get(target, property, receiver) {
-      if (property === "ack" || property === "nack" || property === "reject") {
-        return (message: Message, ...rest: unknown[]) => {
-          settled(message);
-          return (target[property] as (...args: unknown[]) => void).call(target, message, ...rest);
-        };
-      }
-      const value: unknown = Reflect.get(target, property, receiver);
-      return typeof value === "function" ? (value as (...args: unknown[]) => unknown).bind(target) : value;
-    },
-  });
+  const settling = (name: "ack" | "nack" | "reject") => (message: Message, ...rest: unknown[]) => {
+    settled(message);
+    return (consumeChannel[name] as (...args: unknown[]) => void).call(consumeChannel, message, ...rest);
+  };
+  const channel = overriding(consumeChannel, { ack: settling("ack"), nack: settling("nack"), reject: settling("reject") });
 
   const readMessage = (message: Message) => reader.read(pickHeaders(message.properties.headers, reader.names()));
   const run = async (message: ConsumeMessage, incoming = readMessage(message)): Promise<void> => {
@@ -237,12 +213,7 @@ export async function createDetourConsumer(connection: ChannelModel, options: De
   return {
     channel,
     queue,
-    detour: {
-      role,
-      withMessage: (message, fn) => context.with(readMessage(message).context, fn),
-      status: () => chosen.status(),
-      reconcile: () => chosen.reconcile(),
-    },
+    detour: detourControls<Message>(chosen, (message, fn) => context.with(readMessage(message).context, fn)),
     async consume(given, options) {
       if (handler !== undefined) throw new DetourError("already-consuming", "createDetourConsumer: consume() was already called");
       handler = given;

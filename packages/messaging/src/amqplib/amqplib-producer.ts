@@ -1,4 +1,5 @@
 import type { Channel, Options } from "amqplib";
+import { overriding } from "../overriding.js";
 import { outgoingOverride, writeOutgoingOverride } from "../outgoing-override.js";
 import { producerInjection, type DetourProducerOptions } from "../producer-injection.js";
 
@@ -22,12 +23,5 @@ export function detourChannel<C extends Channel>(channel: C, options?: DetourPro
     (channel.publish as (...args: unknown[]) => boolean).call(channel, exchange, routingKey, content, carried(publishOptions), ...rest);
   const sendToQueue = (queue: string, content: Buffer, publishOptions?: Options.Publish, ...rest: unknown[]) =>
     (channel.sendToQueue as (...args: unknown[]) => boolean).call(channel, queue, content, carried(publishOptions), ...rest);
-  return new Proxy(channel, {
-    get(target, property, receiver) {
-      if (property === "publish") return publish;
-      if (property === "sendToQueue") return sendToQueue;
-      const value: unknown = Reflect.get(target, property, receiver);
-      return typeof value === "function" ? (value as (...args: unknown[]) => unknown).bind(target) : value;
-    },
-  });
+  return overriding(channel, { publish, sendToQueue });
 }

@@ -4,12 +4,12 @@ import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type ConsumerMes
 import { headers as createHeaders, nanos, type NatsConnection } from "@nats-io/transport-node";
 import { DetourError, isValidVersion } from "@detour/core";
 import { FORWARDED_HEADER, INBOX_SEGMENT } from "../constants.js";
-import { consumerTimings, type DetourConsumerOptions } from "../consumer-options.js";
+import type { DetourConsumerOptions } from "../consumer-options.js";
+import { detourControls, startSelection, type DetourControls, type StartedSelection } from "../consumer-controls.js";
+import { natsOrigin, withOriginSubject } from "../nats-headers.js";
 import { pickHeaderEntries } from "../message-headers.js";
 import { MessageOverrideReader } from "../message-overrides.js";
-import { diagLogger } from "../messaging-logger.js";
-import { SelectiveConsumption, type ConsumerRole, type Drain, type InboxDriver } from "../selective-consumption.js";
-import { parseWorkload } from "../workload.js";
+import type { Drain, InboxDriver } from "../selective-consumption.js";
 
 export interface DetourJetStreamOptions {
   /** The stream this consumer service reads. */
@@ -23,12 +23,7 @@ export interface DetourJetStreamOptions {
   readonly ackWaitMs?: number;
 }
 
-export interface DetourJetStreamControls {
-  readonly role: ConsumerRole;
-  withMessage<T>(message: JsMsg, fn: () => T): T;
-  status(): { inboxes: string[]; draining: string[] };
-  reconcile(): Promise<void>;
-}
+export type DetourJetStreamControls = DetourControls<JsMsg>;
 
 export interface DetourJetStreamConsumer {
   readonly detour: DetourJetStreamControls;
@@ -55,9 +50,6 @@ const DESCRIPTION_PREFIX = "detour inbox of version ";
  * a crash is dropped by the server's duplicate window; then it acknowledges the original.
  */
 export async function createDetourJetStreamConsumer(nc: NatsConnection, options: DetourJetStreamOptions, detour: DetourConsumerOptions): Promise<DetourJetStreamConsumer> {
-  const workload = parseWorkload(detour.workload, "createDetourJetStreamConsumer");
-  const logger = detour.logger ?? diagLogger;
-  const timings = consumerTimings(detour);
   const js = jetstream(nc);
   const jsm = await jetstreamManager(nc);
   const inboxStream = `${INBOX_SEGMENT.toUpperCase()}_${options.stream}_${options.consumer}`;
@@ -65,6 +57,7 @@ export async function createDetourJetStreamConsumer(nc: NatsConnection, options:
   // Durable names cannot hold '.', which versions may: a digest names the inbox, the description says the version.
   const durableOf = (version: string) => `${options.consumer}-${INBOX_SEGMENT}-${createHash("sha256").update(version).digest("hex").slice(0, 16)}`;
   let handler: ((message: JsMsg) => unknown) | undefined;
+  let started: StartedSelection | undefined;
 
   const inboxStreamExists = async () => {
     try {
@@ -79,7 +72,7 @@ export async function createDetourJetStreamConsumer(nc: NatsConnection, options:
     try {
       for await (const message of messages) await handle(message);
     } catch (error) {
-      logger.error({ stream: options.stream, error: (error as Error).message }, "detour: JetStream consumption stopped");
+      started?.logger.error({ stream: options.stream, error: (error as Error).message }, "detour: JetStream consumption stopped");
     }
   };
 
@@ -142,15 +135,8 @@ export async function createDetourJetStreamConsumer(nc: NatsConnection, options:
     },
   };
 
-  const selection = await SelectiveConsumption.start({
-    workload,
-    topology: detour.topology,
-    driver,
-    logger,
-    reconcileMs: timings.reconcileMs,
-    drainQuietMs: timings.drainQuietMs,
-    startTimeoutMs: detour.topologyStartTimeoutMs,
-  });
+  started = await startSelection(detour, "createDetourJetStreamConsumer", driver);
+  const { workload, logger, selection } = started;
   const reader = new MessageOverrideReader(() => selection.topology);
   const contextOf = (message: JsMsg) => reader.read(pickHeaderEntries(message.headers ?? [], reader.names()));
 
@@ -164,18 +150,7 @@ export async function createDetourJetStreamConsumer(nc: NatsConnection, options:
   };
 
   /** An inbox message: the handler sees the subject it was first published to. */
-  const onInbox = (message: JsMsg): Promise<void> => {
-    const forwarded = message.headers?.get(FORWARDED_HEADER);
-    const subject = forwarded?.startsWith("nats:") ? forwarded.slice("nats:".length) : message.subject;
-    const view = new Proxy(message, {
-      get(target, property, receiver) {
-        if (property === "subject") return subject;
-        const value: unknown = Reflect.get(target, property, receiver);
-        return typeof value === "function" ? (value as (...args: unknown[]) => unknown).bind(target) : value;
-      },
-    });
-    return handle(view);
-  };
+  const onInbox = (message: JsMsg): Promise<void> => handle(withOriginSubject(message));
 
   const onOrigin = async (message: JsMsg): Promise<void> => {
     const read = contextOf(message);
@@ -184,7 +159,7 @@ export async function createDetourJetStreamConsumer(nc: NatsConnection, options:
       try {
         const headers = createHeaders();
         for (const [name, values] of message.headers ?? []) for (const value of values) headers.append(name, value);
-        headers.set(FORWARDED_HEADER, `nats:${message.subject}`);
+        headers.set(FORWARDED_HEADER, natsOrigin(message.subject));
         await js.publish(subjectOf(target), message.data, { headers, msgID: `${options.stream}/${message.seq}` });
         message.ack();
         return;
@@ -197,12 +172,7 @@ export async function createDetourJetStreamConsumer(nc: NatsConnection, options:
 
   let main: ConsumerMessages | undefined;
   return {
-    detour: {
-      role: selection.role,
-      withMessage: (message, fn) => context.with(contextOf(message).context, fn),
-      status: () => selection.status(),
-      reconcile: () => selection.reconcile(),
-    },
+    detour: detourControls<JsMsg>(selection, (message, fn) => context.with(contextOf(message).context, fn)),
     async start(given) {
       if (handler !== undefined) throw new DetourError("already-started", "createDetourJetStreamConsumer: start() was already called");
       handler = given;

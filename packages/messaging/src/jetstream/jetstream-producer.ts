@@ -1,6 +1,7 @@
 import type { JetStreamClient, JetStreamPublishOptions } from "@nats-io/jetstream";
 import { headers as createHeaders } from "@nats-io/transport-node";
 import { natsHeadersWith } from "../nats-headers.js";
+import { overriding } from "../overriding.js";
 import { outgoingOverride } from "../outgoing-override.js";
 import { producerInjection, type DetourProducerOptions } from "../producer-injection.js";
 
@@ -16,11 +17,5 @@ export function detourJetStream<J extends JetStreamClient>(js: J, options?: Deto
     const carried = outgoing === undefined ? opts : { ...opts, headers: natsHeadersWith(opts?.headers, outgoing, () => createHeaders()) };
     return js.publish(subject, payload as never, carried);
   };
-  return new Proxy(js, {
-    get(target, property, receiver) {
-      if (property === "publish") return publish;
-      const value: unknown = Reflect.get(target, property, receiver);
-      return typeof value === "function" ? (value as (...args: unknown[]) => unknown).bind(target) : value;
-    },
-  });
+  return overriding(js, { publish });
 }

@@ -13,26 +13,17 @@ import { DetourError } from "@detour/core";
 import { FORWARDED_HEADER } from "../constants.js";
 import { kafkaInboxes, kafkaOrigin } from "../kafka-inboxes.js";
 import { MessageOverrideReader } from "../message-overrides.js";
-import { diagLogger } from "../messaging-logger.js";
-import { consumerTimings, type DetourConsumerOptions } from "../consumer-options.js";
+import type { DetourConsumerOptions } from "../consumer-options.js";
+import { detourControls, startSelection, type DetourControls } from "../consumer-controls.js";
 import { kafkaInboxDriver } from "../kafka-inbox-driver.js";
-import { SelectiveConsumption, type ConsumerRole } from "../selective-consumption.js";
-import { parseWorkload } from "../workload.js";
 import { kafkajsAdminCalls } from "./kafkajs-admin-calls.js";
 import { baselineEachBatch, baselineEachMessage, inboxEachBatch, inboxEachMessage, runInMessage, type KafkaForwarder } from "./kafkajs-handlers.js";
 
 /** What a detour consumer adds to the kafkajs Consumer interface. */
-export interface DetourConsumerControls {
-  /** "baseline": consumes the topics and forwards other versions' messages; "version": consumes its inbox. */
-  readonly role: ConsumerRole;
+/** What a detour kafkajs consumer adds to the Consumer interface. */
+export interface DetourConsumerControls extends DetourControls<KafkaMessage> {
   /** The consumer group actually joined (`<groupId>.detour.<version>` for a version). */
   readonly groupId: string;
-  /** Runs `fn` in the context of one message: for eachBatch handlers, which get no per-message context. */
-  withMessage<T>(message: KafkaMessage, fn: () => T): T;
-  /** Versions with an inbox for this consumer, and the ones the baseline is draining now. */
-  status(): { inboxes: string[]; draining: string[] };
-  /** Lists inboxes and checks drains now instead of at the next interval. */
-  reconcile(): Promise<void>;
 }
 
 export type DetourKafkaConsumer = Consumer & { readonly detour: DetourConsumerControls };
@@ -52,9 +43,6 @@ export type DetourKafkaConsumer = Consumer & { readonly detour: DetourConsumerCo
  * Topics must be named (no RegExp subscriptions): an inbox is made per topic.
  */
 export async function createDetourConsumer(kafka: Kafka, config: ConsumerConfig, options: DetourConsumerOptions): Promise<DetourKafkaConsumer> {
-  const workload = parseWorkload(options.workload, "createDetourConsumer");
-  const logger = options.logger ?? diagLogger;
-  const timings = consumerTimings(options);
   const group = config.groupId;
   const origins: string[] = [];
   let runConfig: ConsumerRunConfig | undefined;
@@ -90,15 +78,7 @@ export async function createDetourConsumer(kafka: Kafka, config: ConsumerConfig,
     return { stop: () => drainer.disconnect() };
   });
 
-  const selection = await SelectiveConsumption.start({
-    workload,
-    topology: options.topology,
-    driver,
-    logger,
-    reconcileMs: timings.reconcileMs,
-    drainQuietMs: timings.drainQuietMs,
-    startTimeoutMs: options.topologyStartTimeoutMs,
-  });
+  const { workload, logger, selection } = await startSelection(options, "createDetourConsumer", driver);
   const reader = new MessageOverrideReader(() => selection.topology);
   const role = selection.role;
   const groupId = role === "baseline" ? group : kafkaInboxes.group(group, workload.version);
@@ -122,13 +102,7 @@ export async function createDetourConsumer(kafka: Kafka, config: ConsumerConfig,
     });
   };
 
-  const controls: DetourConsumerControls = {
-    role,
-    groupId,
-    withMessage: (message, fn) => runInMessage(reader, message, fn),
-    status: () => selection.status(),
-    reconcile: () => selection.reconcile(),
-  };
+  const controls: DetourConsumerControls = { ...detourControls<KafkaMessage>(selection, (message, fn) => runInMessage(reader, message, fn)), groupId };
 
   const wrapped: DetourKafkaConsumer = {
     ...consumer,

@@ -1,5 +1,6 @@
 import { headers as createHeaders, type NatsConnection, type PublishOptions, type RequestOptions } from "@nats-io/transport-node";
 import { natsHeadersWith } from "../nats-headers.js";
+import { overriding } from "../overriding.js";
 import { outgoingOverride } from "../outgoing-override.js";
 import { producerInjection, type DetourProducerOptions } from "../producer-injection.js";
 
@@ -22,11 +23,5 @@ export function detourNats<C extends NatsConnection>(nc: C, options?: DetourProd
     requestMany: (subject: string, payload?: unknown, opts?: Parameters<NatsConnection["requestMany"]>[2]) =>
       nc.requestMany(subject, payload as never, carried(opts as RequestOptions) as never),
   };
-  return new Proxy(nc, {
-    get(target, property, receiver) {
-      if (Object.hasOwn(wrapped, property)) return wrapped[property];
-      const value: unknown = Reflect.get(target, property, receiver);
-      return typeof value === "function" ? (value as (...args: unknown[]) => unknown).bind(target) : value;
-    },
-  });
+  return overriding(nc, wrapped);
 }

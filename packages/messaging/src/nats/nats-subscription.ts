@@ -2,12 +2,12 @@ import { context } from "@opentelemetry/api";
 import { Empty, headers as createHeaders, type Msg, type NatsConnection, type Subscription } from "@nats-io/transport-node";
 import { DetourError } from "@detour/core";
 import { FORWARDED_HEADER, INBOX_SEGMENT } from "../constants.js";
-import { consumerTimings, type DetourConsumerOptions } from "../consumer-options.js";
+import type { DetourConsumerOptions } from "../consumer-options.js";
+import { detourControls, startSelection, type DetourControls, type StartedSelection } from "../consumer-controls.js";
+import { natsOrigin, withOriginSubject } from "../nats-headers.js";
 import { pickHeaderEntries } from "../message-headers.js";
 import { MessageOverrideReader } from "../message-overrides.js";
-import { diagLogger } from "../messaging-logger.js";
-import { SelectiveConsumption, type ConsumerRole, type InboxDriver } from "../selective-consumption.js";
-import { parseWorkload } from "../workload.js";
+import type { InboxDriver } from "../selective-consumption.js";
 
 export interface DetourNatsOptions {
   /** The subject (wildcards allowed) this consumer service subscribes to. */
@@ -22,12 +22,7 @@ export interface DetourNatsOptions {
   readonly forwardTimeoutMs?: number;
 }
 
-export interface DetourNatsControls {
-  readonly role: ConsumerRole;
-  withMessage<T>(message: Msg, fn: () => T): T;
-  status(): { inboxes: string[]; draining: string[] };
-  reconcile(): Promise<void>;
-}
+export type DetourNatsControls = DetourControls<Msg>;
 
 export interface DetourNatsSubscription {
   readonly detour: DetourNatsControls;
@@ -51,18 +46,15 @@ const DEFAULT_FORWARD_TIMEOUT_MS = 5_000;
  * itself a request is forwarded with its reply subject, so the version answers the requester.
  */
 export async function createDetourSubscription(nc: NatsConnection, options: DetourNatsOptions, detour: DetourConsumerOptions): Promise<DetourNatsSubscription> {
-  const workload = parseWorkload(detour.workload, "createDetourSubscription");
-  const logger = detour.logger ?? diagLogger;
-  const timings = consumerTimings(detour);
   const forwardTimeoutMs = options.forwardTimeoutMs ?? DEFAULT_FORWARD_TIMEOUT_MS;
   const inboxSubject = (version: string) => `${INBOX_SEGMENT}.${options.queue}.${version}`;
 
   // Nothing persists in core NATS: every live version counts as having an inbox, and a forward
   // that finds no subscriber comes back as "no responders". Nothing is ever left to drain.
-  let selection: SelectiveConsumption | undefined;
+  let started: StartedSelection | undefined;
   const driver: InboxDriver = {
     async listInboxes() {
-      const service = selection?.topology.service(workload.service);
+      const service = started?.selection.topology.service(started.workload.service);
       const inboxes = new Map<string, Set<string>>();
       for (const version of service?.versions ?? []) if (version !== service?.baseline) inboxes.set(version, new Set([options.queue]));
       return inboxes;
@@ -71,16 +63,8 @@ export async function createDetourSubscription(nc: NatsConnection, options: Deto
     startDrain: async () => ({ lastActivityAt: 0, isEmpty: async () => true, stop: async () => undefined }),
     removeInbox: async () => true,
   };
-  selection = await SelectiveConsumption.start({
-    workload,
-    topology: detour.topology,
-    driver,
-    logger,
-    reconcileMs: timings.reconcileMs,
-    drainQuietMs: timings.drainQuietMs,
-    startTimeoutMs: detour.topologyStartTimeoutMs,
-  });
-  const chosen = selection;
+  started = await startSelection(detour, "createDetourSubscription", driver);
+  const { workload, logger, selection: chosen } = started;
   const reader = new MessageOverrideReader(() => chosen.topology);
   const contextOf = (message: Msg) => reader.read(pickHeaderEntries(message.headers ?? [], reader.names()));
   let subscription: Subscription | undefined;
@@ -102,7 +86,7 @@ export async function createDetourSubscription(nc: NatsConnection, options: Deto
   const forward = async (message: Msg, version: string): Promise<boolean> => {
     const headers = createHeaders();
     for (const [name, values] of message.headers ?? []) for (const value of values) headers.append(name, value);
-    headers.set(FORWARDED_HEADER, `nats:${message.subject}`);
+    headers.set(FORWARDED_HEADER, natsOrigin(message.subject));
     if (message.reply !== undefined && message.reply !== "") {
       headers.set(FORWARDED_REQUEST_HEADER, "true");
       nc.publish(inboxSubject(version), message.data, { headers, reply: message.reply });
@@ -133,28 +117,14 @@ export async function createDetourSubscription(nc: NatsConnection, options: Deto
 
   /** A version's message: the original subject for the handler, then the confirmation the baseline waits for. */
   const onInbox = async (message: Msg): Promise<void> => {
-    const forwarded = message.headers?.get(FORWARDED_HEADER);
-    const subject = forwarded?.startsWith("nats:") ? forwarded.slice("nats:".length) : message.subject;
     const confirm = message.reply;
-    const view = new Proxy(message, {
-      get(target, property, receiver) {
-        if (property === "subject") return subject;
-        const value: unknown = Reflect.get(target, property, receiver);
-        return typeof value === "function" ? (value as (...args: unknown[]) => unknown).bind(target) : value;
-      },
-    });
-    await handle(view);
+    await handle(withOriginSubject(message));
     // A forwarded request was answered by the handler itself; a forwarded event is confirmed here.
     if (confirm !== undefined && !forwardedRequest(message)) nc.publish(confirm, Empty);
   };
 
   return {
-    detour: {
-      role: chosen.role,
-      withMessage: (message, fn) => context.with(contextOf(message).context, fn),
-      status: () => chosen.status(),
-      reconcile: () => chosen.reconcile(),
-    },
+    detour: detourControls<Msg>(chosen, (message, fn) => context.with(contextOf(message).context, fn)),
     async start(given) {
       if (handler !== undefined) throw new DetourError("already-started", "createDetourSubscription: start() was already called");
       handler = given;

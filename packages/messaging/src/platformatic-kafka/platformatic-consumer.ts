@@ -2,26 +2,19 @@ import { context } from "@opentelemetry/api";
 import { Admin, Consumer, Producer, type ConsumeOptions, type ConsumerOptions, type Deserializers, type Message } from "@platformatic/kafka";
 import { DetourError } from "@detour/core";
 import { FORWARDED_HEADER } from "../constants.js";
-import { consumerTimings, type DetourConsumerOptions } from "../consumer-options.js";
+import type { DetourConsumerOptions } from "../consumer-options.js";
+import { detourControls, startSelection, type DetourControls } from "../consumer-controls.js";
 import { kafkaInboxDriver } from "../kafka-inbox-driver.js";
 import { kafkaInboxes, kafkaOrigin } from "../kafka-inboxes.js";
 import { pickHeaderEntries } from "../message-headers.js";
 import { MessageOverrideReader } from "../message-overrides.js";
 import { MessagePump, type PumpedStream } from "../message-pump.js";
-import { diagLogger } from "../messaging-logger.js";
-import { SelectiveConsumption, type ConsumerRole } from "../selective-consumption.js";
-import { parseWorkload } from "../workload.js";
 import { platformaticAdminCalls } from "./platformatic-admin-calls.js";
 
-/** What a detour consumer adds: its role and per-message context. */
-export interface DetourStreamControls<K, V, HK, HV> {
-  readonly role: ConsumerRole;
+/** What a detour @platformatic/kafka consumer exposes as `consumer.detour`. */
+export interface DetourStreamControls<K, V, HK, HV> extends DetourControls<Message<K, V, HK, HV>> {
   /** The consumer group actually joined (`<groupId>.detour.<version>` for a version). */
   readonly groupId: string;
-  /** Runs `fn` in the context of one message (its override and token): wrap each message's handling. */
-  withMessage<T>(message: Message<K, V, HK, HV>, fn: () => T): T;
-  status(): { inboxes: string[]; draining: string[] };
-  reconcile(): Promise<void>;
 }
 
 export interface DetourPlatformaticConsumer<K, V, HK, HV> {
@@ -64,9 +57,6 @@ export async function createDetourConsumer<K = Buffer, V = Buffer, HK = Buffer, 
   if ((options as { registry?: unknown }).registry !== undefined) {
     throw new DetourError("unsupported-options", "createDetourConsumer: a schema registry is not supported (forwarding needs each message's raw record): use deserializers");
   }
-  const workload = parseWorkload(detour.workload, "createDetourConsumer");
-  const logger = detour.logger ?? diagLogger;
-  const timings = consumerTimings(detour);
   const group = options.groupId;
   const given = options as unknown as Record<string, unknown>;
   const base = Object.fromEntries(BASE_OPTION_KEYS.filter((key) => given[key] !== undefined).map((key) => [key, given[key]]));
@@ -106,15 +96,7 @@ export async function createDetourConsumer<K = Buffer, V = Buffer, HK = Buffer, 
     };
   });
 
-  const selection = await SelectiveConsumption.start({
-    workload,
-    topology: detour.topology,
-    driver,
-    logger,
-    reconcileMs: timings.reconcileMs,
-    drainQuietMs: timings.drainQuietMs,
-    startTimeoutMs: detour.topologyStartTimeoutMs,
-  });
+  const { workload, logger, selection } = await startSelection(detour, "createDetourConsumer", driver);
   const reader = new MessageOverrideReader(() => selection.topology);
   const role = selection.role;
   const groupId = role === "baseline" ? group : kafkaInboxes.group(group, workload.version);
@@ -154,13 +136,7 @@ export async function createDetourConsumer<K = Buffer, V = Buffer, HK = Buffer, 
 
   return {
     consumer,
-    detour: {
-      role,
-      groupId,
-      withMessage: (message, fn) => context.with(reader.read(pickHeaderEntries(message.headers, reader.names())).context, fn),
-      status: () => selection.status(),
-      reconcile: () => selection.reconcile(),
-    },
+    detour: { ...detourControls<Message<K, V, HK, HV>>(selection, (message, fn) => context.with(reader.read(pickHeaderEntries(message.headers, reader.names())).context, fn)), groupId },
     async consume(given) {
       if (pump !== undefined) throw new DetourError("already-consuming", "createDetourConsumer: consume() was already called; one stream per consumer");
       for (const topic of given.topics) if (!origins.includes(topic)) origins.push(topic);

@@ -1,6 +1,7 @@
 import { kOptions, type MessageToProduce, type Producer, type SendOptions } from "@platformatic/kafka";
 import { BAGGAGE_HEADER, DETOUR_HEADER, TOKEN_HEADER } from "@detour/core";
 import { headerText } from "../message-headers.js";
+import { overriding } from "../overriding.js";
 import { outgoingOverride, writeOutgoingOverride, type OutgoingOverride } from "../outgoing-override.js";
 import { producerInjection, type DetourProducerOptions } from "../producer-injection.js";
 
@@ -39,15 +40,11 @@ type Sender<K, V, HK, HV> = { send(options: SendOptions<K, V, HK, HV>, ...rest: 
  */
 function withSend<T extends object, K, V, HK, HV>(target: T, carried: (options: SendOptions<K, V, HK, HV>) => SendOptions<K, V, HK, HV>, transactions?: (transaction: object) => object): T {
   const send = (options: SendOptions<K, V, HK, HV>, ...rest: unknown[]) => (target as unknown as Sender<K, V, HK, HV>).send(carried(options), ...rest);
-  const beginTransaction = async (...args: unknown[]) => transactions!(await (target as unknown as { beginTransaction(...a: unknown[]): Promise<object> }).beginTransaction(...args));
-  return new Proxy(target, {
-    get(object, property, receiver) {
-      if (property === "send") return send;
-      if (property === "beginTransaction" && transactions !== undefined) return beginTransaction;
-      const value: unknown = Reflect.get(object, property, receiver);
-      return typeof value === "function" ? (value as (...args: unknown[]) => unknown).bind(object) : value;
-    },
-  });
+  const members: Record<PropertyKey, unknown> = { send };
+  if (transactions !== undefined) {
+    members.beginTransaction = async (...args: unknown[]) => transactions(await (target as unknown as { beginTransaction(...a: unknown[]): Promise<object> }).beginTransaction(...args));
+  }
+  return overriding(target, members);
 }
 
 /** Header serializers configured means header values are not Buffers already (string or custom serializers). */

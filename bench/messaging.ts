@@ -1,16 +1,18 @@
 // Overhead of @detour/messaging per message against the plain client, on real brokers, same run.
 //
-//   npm run build && "$(scripts/install-node 22)" bench/messaging.ts [--messages 20000] [--rounds 5] [--clients kafkajs,amqplib,nats]
+//   npm run build && "$(scripts/install-node 22)" bench/messaging.ts [--messages 20000] [--rounds 5]
+//     [--clients kafkajs,platformatic-kafka,amqplib,nats,jetstream]
 //
 // Runs on Node >= 22.18 as TypeScript (type stripping), with the BUILT packages, so it measures
 // what users run. It starts its own brokers (the messaging suite's rig: Kafka, RabbitMQ and
-// nats-server on loopback ports, stopped by PID at the end). For each client and round, a plain
-// pipeline and a detour pipeline run back to back (order alternating): one consumer, already
+// nats-server on loopback ports, stopped by PID at the end). For each client and round, the three
+// pipelines run back to back (order rotating): one consumer, already
 // joined, then N messages produced in batches of 500 and the clock stopped when the consumer has
 // handled all N. The detour pipeline produces through detour's producer wrapper inside a request
 // context carrying an override (`pricing=v2`: every message carries it, none is forwarded) and
-// consumes as the baseline with each message handled in its context; the plain one uses the client
-// as is. Reported, never asserted: the median per-message time of each and their ratio.
+// consumes as the baseline with each message handled in its context; the plain and headers
+// pipelines use the client as is (see Variant). Reported, never asserted: the median per-message
+// time of each and the ratios, per round too (a shared machine makes single rounds noisy).
 import { setTimeout as sleep } from "node:timers/promises";
 import { setupDetour, withOverrides } from "@detour/otel";
 import { fixedTopology } from "@detour/messaging";
@@ -24,7 +26,7 @@ const option = (name: string, fallback: string) => {
 };
 const MESSAGES = Number(option("--messages", "20000"));
 const ROUNDS = Number(option("--rounds", "5"));
-const CLIENTS = option("--clients", "kafkajs,amqplib,nats").split(",");
+const CLIENTS = option("--clients", "kafkajs,platformatic-kafka,amqplib,nats,jetstream").split(",");
 const BATCH = 500;
 const OVERRIDE = "pricing=v2";
 
@@ -40,11 +42,25 @@ interface Pipeline {
   stop(): Promise<void>;
 }
 
-type Variant = "plain" | "detour";
+/**
+ * plain: the client as is, messages without headers. headers: the client as is, each message
+ * carrying the same two headers detour writes (x-detour and the baggage member), set by hand:
+ * what carrying the override costs the client itself. detour: detour's wrappers.
+ */
+type Variant = "plain" | "headers" | "detour";
+const HAND_HEADERS = { "x-detour": OVERRIDE, baggage: "detour=pricing%3Dv2" };
 type PipelineFactory = (brokers: Brokers, variant: Variant, name: string) => Promise<Pipeline>;
 
-/** The per-message work both variants do in the handler: read the payload. */
+/** The per-message work every variant does in the handler: read the payload. */
 const work = (value: string) => value.length;
+
+const { headers: natsHeaders } = await import("@nats-io/transport-node");
+/** HAND_HEADERS as NATS headers: a new one per message, as a producer builds them. */
+function natsHandHeaders() {
+  const h = natsHeaders();
+  for (const [name, value] of Object.entries(HAND_HEADERS)) h.set(name, value);
+  return h;
+}
 
 const pipelines: Record<string, { broker: "kafka" | "amqp" | "nats"; open: PipelineFactory }> = {
   kafkajs: {
@@ -75,7 +91,7 @@ const pipelines: Record<string, { broker: "kafka" | "amqp" | "nats"; open: Pipel
       });
       await joined;
       return {
-        send: async (values) => void (await producer.send({ topic: name, messages: values.map((value) => ({ value })) })),
+        send: async (values) => void (await producer.send({ topic: name, messages: values.map((value) => (variant === "headers" ? { value, headers: { ...HAND_HEADERS } } : { value })) })),
         handled: () => count,
         async stop() {
           await consumer.disconnect();
@@ -116,13 +132,92 @@ const pipelines: Record<string, { broker: "kafka" | "amqp" | "nats"; open: Pipel
       }
       return {
         async send(values) {
-          for (const value of values) channel.sendToQueue(name, Buffer.from(value), { persistent: true });
+          for (const value of values) channel.sendToQueue(name, Buffer.from(value), variant === "headers" ? { persistent: true, headers: { ...HAND_HEADERS } } : { persistent: true });
           await plain.waitForConfirms();
         },
         handled: () => count,
         async stop() {
           await stopConsumer();
           await connection.close();
+        },
+      };
+    },
+  },
+  "platformatic-kafka": {
+    broker: "kafka",
+    async open(brokers, variant, name) {
+      const { Admin, Consumer, Producer, stringDeserializers, stringSerializers } = await import("@platformatic/kafka");
+      const { createDetourConsumer, detourProducer } = await import("@detour/messaging/platformatic-kafka");
+      const bootstrapBrokers = [brokers.endpoints.kafka!];
+      const admin = new Admin({ clientId: "bench", bootstrapBrokers });
+      await admin.createTopics({ topics: [name], partitions: 3, replicas: 1 });
+      await admin.close();
+      const plain = new Producer({ clientId: "bench", bootstrapBrokers, serializers: stringSerializers });
+      const producer = variant === "detour" ? detourProducer(plain) : plain;
+      const options = { groupId: name, clientId: "bench", bootstrapBrokers, deserializers: stringDeserializers, maxWaitTime: 50 };
+      const consumer = variant === "detour" ? await createDetourConsumer(options, detourOptions) : undefined;
+      const client = consumer?.consumer ?? new Consumer(options);
+      const stream = consumer !== undefined ? await consumer.consume({ topics: [name], mode: "earliest" }) : await client.consume({ topics: [name], mode: "earliest" });
+      const withMessage = consumer !== undefined ? consumer.detour.withMessage : <T>(_m: unknown, fn: () => T) => fn();
+      let count = 0;
+      void (async () => {
+        for await (const message of stream) {
+          withMessage(message, () => work(message.value));
+          count++;
+        }
+      })();
+      return {
+        send: async (values) => void (await producer.send({ messages: values.map((value) => (variant === "headers" ? { topic: name, value, headers: { ...HAND_HEADERS } } : { topic: name, value })) })),
+        handled: () => count,
+        async stop() {
+          if (consumer !== undefined) await consumer.close(true);
+          else await client.close(true);
+          await plain.close();
+        },
+      };
+    },
+  },
+  jetstream: {
+    broker: "nats",
+    async open(brokers, variant, name) {
+      const { connect } = await import("@nats-io/transport-node");
+      const { AckPolicy, jetstream, jetstreamManager } = await import("@nats-io/jetstream");
+      const { createDetourJetStreamConsumer, detourJetStream } = await import("@detour/messaging/jetstream");
+      const nc = await connect({ servers: brokers.endpoints.nats! });
+      const stream = name.replace(/[^A-Za-z0-9_-]/g, "_");
+      const jsm = await jetstreamManager(nc);
+      await jsm.streams.add({ name: stream, subjects: [`${stream}.>`] });
+      await jsm.consumers.add(stream, { durable_name: stream, ack_policy: AckPolicy.Explicit });
+      const js = jetstream(nc);
+      const producer = variant === "detour" ? detourJetStream(js) : js;
+      const decoder = new TextDecoder();
+      let count = 0;
+      let stopConsumer: () => Promise<void>;
+      if (variant === "detour") {
+        const consumer = await createDetourJetStreamConsumer(nc, { stream, consumer: stream }, detourOptions);
+        await consumer.start((message) => {
+          work(decoder.decode(message.data));
+          count++;
+          message.ack();
+        });
+        stopConsumer = () => consumer.close();
+      } else {
+        const messages = await (await js.consumers.get(stream, stream)).consume();
+        void (async () => {
+          for await (const message of messages) {
+            work(decoder.decode(message.data));
+            count++;
+            message.ack();
+          }
+        })();
+        stopConsumer = () => messages.close().then(() => undefined);
+      }
+      return {
+        send: async (values) => void (await Promise.all(values.map((value) => producer.publish(`${stream}.created`, value, variant === "headers" ? { headers: natsHandHeaders() } : undefined)))),
+        handled: () => count,
+        async stop() {
+          await stopConsumer();
+          await nc.close();
         },
       };
     },
@@ -151,7 +246,7 @@ const pipelines: Record<string, { broker: "kafka" | "amqp" | "nats"; open: Pipel
       }
       return {
         async send(values) {
-          for (const value of values) producer.publish(`${name}.created`, value);
+          for (const value of values) producer.publish(`${name}.created`, value, variant === "headers" ? { headers: natsHandHeaders() } : undefined);
           await nc.flush();
         },
         handled: () => count,
@@ -220,9 +315,10 @@ console.log(`messaging overhead: ${MESSAGES} messages per run, ${ROUNDS} rounds,
 await cpuPerMessage();
 try {
   for (const [name, entry] of wanted) {
-    const times: Record<Variant, number[]> = { plain: [], detour: [] };
+    const times: Record<Variant, number[]> = { plain: [], headers: [], detour: [] };
     for (let round = 0; round < ROUNDS; round++) {
-      const order: Variant[] = round % 2 === 0 ? ["plain", "detour"] : ["detour", "plain"];
+      const variants: Variant[] = ["plain", "headers", "detour"];
+      const order = variants.map((_, i) => variants[(i + round) % variants.length]!);
       for (const variant of order) {
         const pipeline = await entry.open(brokers, variant, `bench-${name}-${variant}-${round}`);
         // One message through first: connections, metadata and the consumer's assignment are warm.
@@ -234,12 +330,11 @@ try {
         await pipeline.stop();
       }
     }
-    const plain = median(times.plain);
-    const detour = median(times.detour);
     const us = (ms: number) => ((ms * 1000) / MESSAGES).toFixed(1);
-    const ratios = times.plain.map((p, i) => (times.detour[i]! / p).toFixed(2)).join(" ");
+    const [plain, headers, detour] = [median(times.plain), median(times.headers), median(times.detour)];
+    const ratios = (of: Variant, to: Variant) => times[to].map((t, i) => (times[of][i]! / t).toFixed(2)).join(" ");
     console.log(
-      `${name.padEnd(8)} plain ${us(plain)} µs/msg (${Math.round((MESSAGES / plain) * 1000)} msg/s)  detour ${us(detour)} µs/msg (${Math.round((MESSAGES / detour) * 1000)} msg/s)  ratio of medians ${(detour / plain).toFixed(2)}x  (rounds: ${ratios})`,
+      `${name.padEnd(18)} plain ${us(plain)}  headers ${us(headers)}  detour ${us(detour)} µs/msg   detour/plain ${(detour / plain).toFixed(2)}x (rounds ${ratios("detour", "plain")})   detour/headers ${(detour / headers).toFixed(2)}x (rounds ${ratios("detour", "headers")})`,
     );
   }
 } finally {

@@ -29,6 +29,7 @@ export {
   Topology,
   TOPOLOGY_FORMAT,
   TOPOLOGY_PATH,
+  topologyDocumentFromConfig,
   type ServiceRoute,
   type ServiceTopology,
   type TopologyDocument,

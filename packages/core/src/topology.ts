@@ -174,6 +174,37 @@ export class Topology {
   }
 }
 
+/**
+ * The topology document of a detour.yaml as parsed (the server's config or the file itself):
+ * services with their baseline and version names, workload injections, aliases (header names
+ * lower-cased, as they are matched) and limits. It only reshapes: Topology.fromDocument validates.
+ * What the server publishes at GET /topology and what a consumer reading detour.yaml itself sees
+ * are the same document.
+ */
+export function topologyDocumentFromConfig(config: unknown): TopologyDocument {
+  const given = (typeof config === "object" && config !== null ? config : {}) as Record<string, unknown>;
+  const services: Record<string, { baseline: string; versions: string[] }> = {};
+  for (const [name, raw] of Object.entries(objectOr(given.services))) {
+    const spec = objectOr(raw);
+    services[name] = { baseline: spec.baseline as string, versions: Object.keys(objectOr(spec.versions)) };
+  }
+  const workloads: Record<string, { inject?: string }> = {};
+  for (const [key, raw] of Object.entries(objectOr(given.workloads))) {
+    const inject = objectOr(raw).inject;
+    workloads[key] = inject === undefined ? {} : { inject: inject as string };
+  }
+  const aliases = (Array.isArray(given.aliases) ? given.aliases : []).map((alias: unknown) => {
+    const spec = objectOr(alias);
+    return typeof spec.header === "string" ? { header: spec.header.toLowerCase(), format: spec.format } : { baggage: spec.baggage };
+  }) as AliasSpec[];
+  const limits = resolveLimits(given.limits === undefined ? undefined : (objectOr(given.limits) as Partial<OverrideLimits>));
+  return { format: TOPOLOGY_FORMAT, services, workloads, aliases, limits: { maxEntries: limits.maxEntries, maxValueBytes: limits.maxValueBytes } };
+}
+
+function objectOr(value: unknown): Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+}
+
 function record(value: unknown, path: string): Record<string, unknown> {
   if (typeof value !== "object" || value === null || Array.isArray(value)) invalid(path, "must be an object");
   return value as Record<string, unknown>;

@@ -6,6 +6,7 @@ export type { DetourProducerOptions } from "./producer-injection.js";
 export type { MessagingLogger } from "./messaging-logger.js";
 export { createTopologyClient, type TopologyClient, type TopologyClientOptions } from "./topology-client.js";
 export { fixedTopology, type FixedTopology, type TopologySource } from "./topology-source.js";
+export { topologyFromFile, type TopologyFileOptions } from "./topology-file.js";
 export { injectOverride, outgoingOverride, writeOutgoingOverride, type OutgoingOverride } from "./outgoing-override.js";
 export { headerText, pickHeaders } from "./message-headers.js";
 export { MessageOverrideReader } from "./message-overrides.js";

@@ -2,7 +2,7 @@ import { context, ROOT_CONTEXT } from "@opentelemetry/api";
 import { DetourError, Topology, TOPOLOGY_PATH } from "@detour/core";
 import { DEFAULT_TOPOLOGY_REFRESH_MS, DEFAULT_TOPOLOGY_START_TIMEOUT_MS, DEFAULT_TOPOLOGY_TIMEOUT_MS } from "./constants.js";
 import { diagLogger, type MessagingLogger } from "./messaging-logger.js";
-import { topologyUnavailable, type TopologySource } from "./topology-source.js";
+import { TopologyHolder, topologyUnavailable, type TopologySource } from "./topology-source.js";
 
 export interface TopologyClientOptions {
   /**
@@ -36,8 +36,7 @@ export function createTopologyClient(options: TopologyClientOptions): TopologyCl
   const refreshMs = positive(options.refreshMs ?? DEFAULT_TOPOLOGY_REFRESH_MS, "refreshMs");
   const timeoutMs = positive(options.timeoutMs ?? DEFAULT_TOPOLOGY_TIMEOUT_MS, "timeoutMs");
   const logger = options.logger ?? diagLogger;
-  const listeners = new Set<(topology: Topology) => void>();
-  let topology: Topology | undefined;
+  const holder = new TopologyHolder();
   let etag: string | undefined;
   let lastSuccessAt: number | undefined;
   let lastError: string | undefined;
@@ -45,12 +44,11 @@ export function createTopologyClient(options: TopologyClientOptions): TopologyCl
   let closed = false;
   let timer: NodeJS.Timeout | undefined;
   let inFlight: Promise<void> | undefined;
-  const waiters = new Set<(topology: Topology) => void>();
 
   async function pollOnce(): Promise<void> {
     try {
       const headers: Record<string, string> = { accept: "application/json" };
-      if (etag !== undefined && topology !== undefined) headers["if-none-match"] = etag;
+      if (etag !== undefined && holder.current() !== undefined) headers["if-none-match"] = etag;
       const response = await fetch(url, { headers, signal: AbortSignal.timeout(timeoutMs) });
       if (response.status === 304) {
         await response.body?.cancel();
@@ -58,14 +56,7 @@ export function createTopologyClient(options: TopologyClientOptions): TopologyCl
         const body: unknown = await response.json();
         const next = Topology.fromDocument(body);
         etag = response.headers.get("etag") ?? undefined;
-        const changed = topology === undefined || JSON.stringify(topology.document) !== JSON.stringify(next.document);
-        topology = next;
-        if (changed) {
-          logger.debug({ url, services: next.serviceNames().length }, "detour: topology updated");
-          for (const waiter of waiters) waiter(next);
-          waiters.clear();
-          for (const listener of listeners) listener(next);
-        }
+        if (holder.offer(next)) logger.debug({ url, services: next.serviceNames().length }, "detour: topology updated");
       } else {
         await response.body?.cancel();
         throw new Error(`HTTP ${response.status}`);
@@ -78,7 +69,7 @@ export function createTopologyClient(options: TopologyClientOptions): TopologyCl
       lastError = error instanceof DetourError ? error.message : `${(error as Error).name}: ${(error as Error).message}`;
       if (!failing) {
         failing = true;
-        logger.warn({ url, error: lastError, keeping: topology === undefined ? "none" : "last good topology" }, "detour: cannot read the topology");
+        logger.warn({ url, error: lastError, keeping: holder.current() === undefined ? "none" : "last good topology" }, "detour: cannot read the topology");
       }
     }
   }
@@ -98,25 +89,9 @@ export function createTopologyClient(options: TopologyClientOptions): TopologyCl
   void poll().then(schedule);
 
   return {
-    current: () => topology,
-    ready(readyTimeoutMs = DEFAULT_TOPOLOGY_START_TIMEOUT_MS) {
-      if (topology !== undefined) return Promise.resolve(topology);
-      return new Promise<Topology>((resolve, reject) => {
-        const deadline = setTimeout(() => {
-          waiters.delete(done);
-          reject(topologyUnavailable(`topology ${url}`, readyTimeoutMs, lastError));
-        }, readyTimeoutMs);
-        const done = (value: Topology) => {
-          clearTimeout(deadline);
-          resolve(value);
-        };
-        waiters.add(done);
-      });
-    },
-    onChange(listener) {
-      listeners.add(listener);
-      return () => listeners.delete(listener);
-    },
+    current: () => holder.current(),
+    ready: (readyTimeoutMs = DEFAULT_TOPOLOGY_START_TIMEOUT_MS) => holder.ready(readyTimeoutMs, () => topologyUnavailable(`topology ${url}`, readyTimeoutMs, lastError)),
+    onChange: (listener) => holder.onChange(listener),
     stalenessMs: refreshMs + timeoutMs,
     get lastSuccessAt() {
       return lastSuccessAt;
@@ -125,7 +100,7 @@ export function createTopologyClient(options: TopologyClientOptions): TopologyCl
     close() {
       closed = true;
       clearTimeout(timer);
-      listeners.clear();
+      holder.close();
     },
   };
 }

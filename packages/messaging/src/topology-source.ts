@@ -27,27 +27,70 @@ export interface FixedTopology extends TopologySource {
 }
 
 /**
+ * The part every TopologySource shares: the latest topology, the listeners told of a change, and
+ * the start-up waiters. A source feeds it with `offer`; a document equal to the current one is no
+ * change.
+ */
+export class TopologyHolder {
+  #topology: Topology | undefined;
+  readonly #listeners = new Set<(topology: Topology) => void>();
+  readonly #waiters = new Set<(topology: Topology) => void>();
+
+  current(): Topology | undefined {
+    return this.#topology;
+  }
+
+  /** Takes `next`; tells the waiters and listeners when it differs from the current topology. */
+  offer(next: Topology): boolean {
+    const changed = this.#topology === undefined || JSON.stringify(this.#topology.document) !== JSON.stringify(next.document);
+    this.#topology = next;
+    if (!changed) return false;
+    for (const waiter of this.#waiters) waiter(next);
+    this.#waiters.clear();
+    for (const listener of this.#listeners) listener(next);
+    return true;
+  }
+
+  /** Resolves with the first topology; rejects after `timeoutMs` with `unavailable()`. */
+  ready(timeoutMs: number, unavailable: () => Error): Promise<Topology> {
+    if (this.#topology !== undefined) return Promise.resolve(this.#topology);
+    return new Promise<Topology>((resolve, reject) => {
+      const deadline = setTimeout(() => {
+        this.#waiters.delete(done);
+        reject(unavailable());
+      }, timeoutMs);
+      const done = (value: Topology) => {
+        clearTimeout(deadline);
+        resolve(value);
+      };
+      this.#waiters.add(done);
+    });
+  }
+
+  onChange(listener: (topology: Topology) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  close(): void {
+    this.#listeners.clear();
+  }
+}
+
+/**
  * A TopologySource whose topology changes only through `replace`. `stalenessMs` is 0: a change is
  * visible at once.
  */
 export function fixedTopology(initial: Topology | TopologyDocument | unknown): FixedTopology {
-  let topology = toTopology(initial);
-  const listeners = new Set<(topology: Topology) => void>();
+  const holder = new TopologyHolder();
+  holder.offer(toTopology(initial));
   return {
-    current: () => topology,
-    ready: async () => topology,
-    onChange(listener) {
-      listeners.add(listener);
-      return () => listeners.delete(listener);
-    },
+    current: () => holder.current(),
+    ready: async () => holder.current()!,
+    onChange: (listener) => holder.onChange(listener),
     stalenessMs: 0,
-    close() {
-      listeners.clear();
-    },
-    replace(next) {
-      topology = toTopology(next);
-      for (const listener of listeners) listener(topology);
-    },
+    close: () => holder.close(),
+    replace: (next) => void holder.offer(toTopology(next)),
   };
 }
 

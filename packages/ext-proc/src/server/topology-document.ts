@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { TOPOLOGY_FORMAT, type TopologyDocument } from "@detour/core";
+import { topologyDocumentFromConfig, type TopologyDocument } from "@detour/core";
 import type { RoutingTable } from "../decision/routing-table.js";
 
 /** The JSON body of GET /topology and its entity tag, built once per loaded config. */
@@ -19,23 +19,9 @@ const published = new WeakMap<RoutingTable, PublishedTopology>();
  */
 export function publishedTopology(table: RoutingTable): PublishedTopology {
   const known = published.get(table);
-  const config = table.config;
   if (known !== undefined) return known;
-  const services: Record<string, { baseline: string; versions: string[] }> = {};
-  for (const [name, spec] of Object.entries(config.services)) {
-    services[name] = { baseline: spec.baseline, versions: Object.keys(spec.versions) };
-  }
-  const workloads: Record<string, { inject?: string }> = {};
-  for (const [key, spec] of Object.entries(config.workloads)) {
-    workloads[key] = spec.inject === undefined ? {} : { inject: spec.inject };
-  }
-  const document: TopologyDocument = {
-    format: TOPOLOGY_FORMAT,
-    services,
-    workloads,
-    aliases: table.aliases,
-    limits: { maxEntries: table.limits.maxEntries, maxValueBytes: table.limits.maxValueBytes },
-  };
+  // Reshaped from the validated config, the same way a consumer reading detour.yaml itself does.
+  const document = topologyDocumentFromConfig(table.config);
   const body = `${JSON.stringify(document)}\n`;
   const etag = `"${createHash("sha256").update(body).digest("base64url").slice(0, 22)}"`;
   const result: PublishedTopology = { document, body, etag };

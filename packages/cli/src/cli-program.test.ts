@@ -22,7 +22,7 @@ async function detour(...args: string[]): Promise<{ code: number; stdout: string
   return { code: await runCli(args, io), stdout, stderr };
 }
 
-const COMMANDS = ["demo", "envoy", "ext-proc-config", "compose", "explain", "validate", "schema"];
+const COMMANDS = ["demo", "envoy", "ext-proc-config", "compose", "kubernetes", "explain", "validate", "schema"];
 
 describe("detour", () => {
   it("lists every command and the exit codes in --help", async () => {

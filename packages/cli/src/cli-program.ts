@@ -7,6 +7,7 @@ import { registerEnvoyCommand } from "./commands/envoy.js";
 import { registerExplainCommand } from "./commands/explain.js";
 import { registerExtProcConfigCommand } from "./commands/ext-proc-config.js";
 import { registerKeysCommand } from "./commands/keys.js";
+import { registerKubernetesCommand } from "./commands/kubernetes.js";
 import { registerSchemaCommand } from "./commands/schema.js";
 import { registerTokenCommand } from "./commands/token.js";
 import { registerValidateCommand } from "./commands/validate.js";
@@ -22,6 +23,7 @@ const COMMANDS: readonly RegisterCommand[] = [
   registerEnvoyCommand,
   registerExtProcConfigCommand,
   registerComposeCommand,
+  registerKubernetesCommand,
   registerExplainCommand,
   registerValidateCommand,
   registerSchemaCommand,
@@ -38,6 +40,7 @@ Exit codes (every command):
 Examples:
   $ detour demo                                   # the whole demo on loopback, Ctrl-C stops it
   $ detour envoy --topology detour.yaml --out envoy/
+  $ detour kubernetes --topology detour.yaml --namespace shop | kubectl apply -f -
   $ detour explain -H 'x-detour: pricing=v2' --to pricing --from cart/pr-7
   $ detour token sign --set 'pricing=v2' --ttl 1h --key keys/2025-06.key.pem
 
@@ -45,7 +48,7 @@ Run 'detour <command> --help' for a command's flags and examples.`;
 
 export function createProgram(io: CliIo, done: (code: number) => void): Command {
   const program = new Command("detour")
-    .description("Per-request version routing for microservices: generate Envoy, ext_proc and compose config from one detour.yaml, explain a request's route, run the demo.")
+    .description("Per-request version routing for microservices: generate Envoy, ext_proc, compose and Kubernetes config from one detour.yaml, explain a request's route, run the demo.")
     .version(VERSION, "-V, --version")
     .showHelpAfterError("(run with --help for usage)")
     .addHelpText("after", ROOT_HELP);

@@ -40,7 +40,7 @@ function httpFilters(bootstrap: Json, listener: string): Json[] {
 describe("detour's EnvoyFilters on an Istio-shaped sidecar (envoy --mode validate)", () => {
   const bootstrap = istioBootstrap(input, []) as Json;
 
-  it("inserts ext_proc before the router of every sidecar, wrapped in the skip matcher unless the workload injects", () => {
+  it("inserts ext_proc before the router of every sidecar, created only for requests with a carrier unless the workload injects", () => {
     const names = (listener: string) => httpFilters(bootstrap, listener).map((filter) => filter.name);
     for (const workload of input.workloads) {
       expect(names(sidecarListener(workload))).toEqual(["envoy.filters.http.grpc_stats", "envoy.filters.http.fault", "envoy.filters.http.cors", EXT_PROC_FILTER_NAME, "envoy.filters.http.router"]);
@@ -58,7 +58,7 @@ describe("detour's EnvoyFilters on an Istio-shaped sidecar (envoy --mode validat
 
   it("a broken patch does not (the check can fail)", async () => {
     const broken = structuredClone(bootstrap);
-    const matcher = httpFilters(broken, sidecarListener("frontend/v1"))[3]!.typed_config.xds_matcher.matcher_list.matchers[0].predicate.not_matcher.or_matcher.predicate[0].single_predicate;
+    const matcher = httpFilters(broken, sidecarListener("frontend/v1"))[3]!.typed_config.xds_matcher.matcher_list.matchers[0].predicate.or_matcher.predicate[0].single_predicate;
     matcher.value_match = { prefix: "" };
     const result = await validateEnvoyConfig(await envoyBin(), stringify(broken, { aliasDuplicateObjects: false }));
     expect(result.ok).toBe(false);

@@ -49,6 +49,7 @@ export function istioGatewayProxy(options: {
   port: number;
   gateway: string;
   clusterDomain: string;
+  hosts: readonly string[];
   virtualServices: readonly IstioObject[];
   destinationRules: readonly IstioObject[];
   pods: readonly IstioPod[];

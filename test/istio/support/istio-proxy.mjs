@@ -129,18 +129,19 @@ function hcm(statPrefix, routeConfig, { gateway = false } = {}) {
 }
 
 /**
- * Clusters for every DestinationRule subset (and the subset-less service cluster): the pods a
- * subset selects are the `pods` ({ service, labels, host, port }) of its host whose labels match.
+ * Clusters of every host (`outbound|<port>||<fqdn>`: all its pods) and of every DestinationRule
+ * subset of a host (the pods whose labels the subset selects); pods are { fqdn, labels, host, port }.
  */
-function serviceClusters(destinationRules, pods, port, clusterDomain) {
+function serviceClusters(hosts, destinationRules, pods, port, clusterDomain) {
   const clusters = [];
-  for (const rule of destinationRules) {
-    const fqdn = qualifiedHost(rule.spec.host, rule.metadata.namespace, clusterDomain);
+  for (const fqdn of hosts) {
     const ofHost = pods.filter((pod) => pod.fqdn === fqdn);
     clusters.push(staticCluster(outboundCluster(port, undefined, fqdn), ofHost));
-    for (const subset of rule.spec.subsets ?? []) {
-      const selected = ofHost.filter((pod) => Object.entries(subset.labels).every(([key, value]) => pod.labels[key] === value));
-      clusters.push(staticCluster(outboundCluster(port, subset.name, fqdn), selected));
+    for (const rule of destinationRules.filter((candidate) => qualifiedHost(candidate.spec.host, candidate.metadata.namespace, clusterDomain) === fqdn)) {
+      for (const subset of rule.spec.subsets ?? []) {
+        const selected = ofHost.filter((pod) => Object.entries(subset.labels).every(([key, value]) => pod.labels[key] === value));
+        clusters.push(staticCluster(outboundCluster(port, subset.name, fqdn), selected));
+      }
     }
   }
   return clusters;
@@ -165,12 +166,12 @@ export function istioSidecarProxy({ name, statPrefix, listenPort = 0, port, name
         filter_chains: [{ filters: [hcm(statPrefix, { name: String(port), virtual_hosts: virtualHosts, validate_clusters: false })] }],
       },
     ],
-    clusters: [...serviceClusters(destinationRules, pods, port, clusterDomain), { name: "PassthroughCluster", type: "ORIGINAL_DST", connect_timeout: "10s", lb_policy: "CLUSTER_PROVIDED" }],
+    clusters: [...serviceClusters(hosts, destinationRules, pods, port, clusterDomain), { name: "PassthroughCluster", type: "ORIGINAL_DST", connect_timeout: "10s", lb_policy: "CLUSTER_PROVIDED" }],
   };
 }
 
-/** An ingress gateway's HTTP listener: a virtual host per host of the VirtualServices bound to `gateway`. */
-export function istioGatewayProxy({ name, statPrefix, listenPort = 0, port, gateway, clusterDomain, virtualServices, destinationRules, pods }) {
+/** An ingress gateway's HTTP listener: a virtual host per host of the VirtualServices bound to `gateway`; `hosts` are the mesh services it can reach. */
+export function istioGatewayProxy({ name, statPrefix, listenPort = 0, port, gateway, clusterDomain, hosts, virtualServices, destinationRules, pods }) {
   const virtualHosts = [];
   for (const vs of virtualServices.filter((candidate) => (candidate.spec.gateways ?? []).includes(gateway))) {
     for (const host of vs.spec.hosts) virtualHosts.push({ name: `${host}:80`, domains: [host, `${host}:*`], routes: routesOf(vs, port, clusterDomain), include_request_attempt_count: true });
@@ -183,7 +184,7 @@ export function istioGatewayProxy({ name, statPrefix, listenPort = 0, port, gate
         filter_chains: [{ filters: [hcm(statPrefix, { name: "http.8080", virtual_hosts: virtualHosts, validate_clusters: false }, { gateway: true })] }],
       },
     ],
-    clusters: serviceClusters(destinationRules, pods, port, clusterDomain),
+    clusters: serviceClusters(hosts, destinationRules, pods, port, clusterDomain),
   };
 }
 

@@ -72,6 +72,7 @@ export function istioBootstrap(input: IstioRenderInput, pods: readonly IstioPod[
       port: SERVICE_PORT,
       gateway: input.gateway.name,
       clusterDomain: input.clusterDomain,
+      hosts,
       virtualServices: [...virtualServices, ...(input.gateway.virtualServices ?? [])],
       destinationRules,
       pods,

@@ -1,8 +1,9 @@
 /*
- * Envoy's matching API around an HTTP filter (`ExtensionWithMatcher`): the filter is skipped for
- * a request the predicate matches, decided on the request headers before the filter sees them.
- * Where detour does not own the routes (an Istio sidecar or gateway), this keeps the skip path
- * that route-level `FilterConfig{disabled}` gives the generated bootstraps.
+ * An HTTP filter that exists only for the requests a predicate on their headers matches: Envoy's
+ * composite filter under the matching API (`ExtensionWithMatcher`). Where detour does not own
+ * the routes (an Istio sidecar or gateway), this keeps the skip path that route-level
+ * `FilterConfig{disabled}` gives the generated bootstraps: a request without a carrier never
+ * gets an ext_proc filter, so it costs neither a gRPC call nor the filter's creation.
  */
 
 type Json = Record<string, unknown>;
@@ -45,25 +46,38 @@ export function not(predicate: Predicate): Predicate {
   return { not_matcher: predicate };
 }
 
+export function allOf(predicates: readonly Predicate[]): Predicate {
+  return predicates.length === 1 ? predicates[0]! : { and_matcher: { predicate: [...predicates] } };
+}
+
 /**
- * `filter` (an HttpFilter: name + typed_config) wrapped so that it is skipped whenever one of
- * `skipWhen` matches, and runs otherwise. The wrapper keeps the filter's name, so an EnvoyFilter
- * can still find it by name.
+ * `filter` (an HttpFilter: name + typed_config) created and run only for requests `when`
+ * matches; for every other request Envoy's composite filter stands in its place and does
+ * nothing. The wrapper takes the filter's name, so an EnvoyFilter can still find it by name.
+ *
+ * Not `ExtensionWithMatcher` + `SkipFilter` around the filter itself: that creates the filter
+ * on every request and only skips calling it, which for ext_proc costs Envoy about as much CPU
+ * as `ExtProcPerRoute{disabled}` did (bench/skip-ablation.mjs, Istio rows in bench/README.md).
  */
-export function skipFilterWhen(filter: { name: string; typed_config: Json }, skipWhen: readonly Predicate[]): Json {
+export function filterOnlyWhen(filter: { name: string; typed_config: Json }, when: Predicate): Json {
   return {
     name: filter.name,
     typed_config: {
       "@type": "type.googleapis.com/envoy.extensions.common.matching.v3.ExtensionWithMatcher",
-      extension_config: filter,
+      extension_config: { name: "composite", typed_config: { "@type": "type.googleapis.com/envoy.extensions.filters.http.composite.v3.Composite" } },
       xds_matcher: {
         matcher_list: {
-          matchers: skipWhen.map((predicate) => ({
-            predicate,
-            on_match: {
-              action: { name: "skip", typed_config: { "@type": "type.googleapis.com/envoy.extensions.filters.common.matcher.action.v3.SkipFilter" } },
+          matchers: [
+            {
+              predicate: when,
+              on_match: {
+                action: {
+                  name: "composite-action",
+                  typed_config: { "@type": "type.googleapis.com/envoy.extensions.filters.http.composite.v3.ExecuteFilterAction", typed_config: filter },
+                },
+              },
             },
-          })),
+          ],
         },
       },
     },

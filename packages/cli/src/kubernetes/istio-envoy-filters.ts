@@ -4,7 +4,7 @@ import { aliasHeaders, edgeCarrierMatchers, edgeEarlyRemovals } from "../envoy-c
 import { extProcCluster } from "../envoy-config/ext-proc-cluster.js";
 import { extProcFilter } from "../envoy-config/ext-proc-filter.js";
 import { EXT_PROC_FILTER_NAME } from "../envoy-config/envoy-names.js";
-import { anyOf, headerPredicate, not, queryParameterPredicate, skipFilterWhen, type Predicate } from "../envoy-config/filter-matcher.js";
+import { allOf, anyOf, filterOnlyWhen, headerPredicate, not, queryParameterPredicate, type Predicate } from "../envoy-config/filter-matcher.js";
 import { earlyHeaderRemoval } from "../envoy-config/http-filters.js";
 import { sidecarCarrierMatchers } from "../envoy-config/sidecar-routes.js";
 import type { KubernetesOptions } from "./kubernetes-options.js";
@@ -68,14 +68,14 @@ export function extProcAddress(options: KubernetesOptions): string {
   return `${serviceHost(SERVER_NAME, options.namespace, options.clusterDomain)}:${GRPC_PORT}`;
 }
 
-/** The sidecar's ext_proc filter for `workload` (none: no identity), skipped for requests without a carrier unless the workload injects. */
+/** The sidecar's ext_proc filter for `workload` (none: no identity), only for requests with a carrier unless the workload injects. */
 function sidecarExtProcFilter(config: DetourConfig, options: KubernetesOptions, workload: string | undefined): Json {
   const spec = workload === undefined ? undefined : config.workloads[workload];
   const filter = extProcFilter({ role: "outbound", workload, messageTimeoutMs: options.messageTimeoutMs }) as { name: string; typed_config: Json };
   // A workload that injects needs ext_proc on every request: its injection is the override.
   if (spec?.inject !== undefined) return filter;
   const carriers = sidecarCarrierMatchers(config, { tokenHop: spec?.trust === "token" }).map(headerPredicate);
-  return skipFilterWhen(filter, [not(anyOf(carriers))]);
+  return filterOnlyWhen(filter, anyOf(carriers));
 }
 
 /**
@@ -84,8 +84,8 @@ function sidecarExtProcFilter(config: DetourConfig, options: KubernetesOptions, 
  * - the ext_proc cluster, built exactly as the generated bootstraps build it;
  * - an early header mutation removing any x-detour-route an application sends, before routing;
  * - x-detour-route removed when the request leaves (route configuration);
- * - the ext_proc filter before the router, skipped (matching API) when the request carries no
- *   override carrier: Istio owns the routes, so the skip path cannot live on them.
+ * - the ext_proc filter before the router, created only for a request that carries an override
+ *   carrier (filter-matcher.ts): Istio owns the routes, so the skip path cannot live on them.
  * The filter carries no workload identity; workloads that need one get their own EnvoyFilter.
  */
 export function sidecarEnvoyFilter(config: DetourConfig, options: KubernetesOptions): KubernetesObject {
@@ -152,8 +152,8 @@ function edgeCarrierPredicates(config: DetourConfig): Predicate[] {
  * - early header mutation: x-detour-route and the edge marker always, and, when the topology
  *   trusts no source (no trustedCidrs, no trustedPrincipals), every plain carrier header too —
  *   removed by static config before any filter, so no ext_proc state can undo it;
- * - the edge ext_proc filter (token verification, trusted sources, carrier rewrite), skipped for
- *   requests with nothing to check;
+ * - the edge ext_proc filter (token verification, trusted sources, carrier rewrite), only for
+ *   requests with something to check;
  * - after it, a header mutation that removes every carrier (baggage included) from a request
  *   that carries one but was not answered by ext_proc (no edge marker: ext_proc down, timed out,
  *   failed open): fail open for traffic, closed for overrides;
@@ -167,8 +167,9 @@ export function edgeEnvoyFilter(config: DetourConfig, options: KubernetesOptions
   const edge = config.edge!;
   const trustsNobody = edge.trustedCidrs.length === 0 && edge.trustedPrincipals.length === 0;
   const carriers = anyOf(edgeCarrierPredicates(config));
-  const extProc = skipFilterWhen(extProcFilter({ role: "edge", messageTimeoutMs: options.messageTimeoutMs }) as { name: string; typed_config: Json }, [not(carriers)]);
-  const unanswered = skipFilterWhen(
+  const extProc = filterOnlyWhen(extProcFilter({ role: "edge", messageTimeoutMs: options.messageTimeoutMs }) as { name: string; typed_config: Json }, carriers);
+  const answered = headerPredicate({ name: EDGE_MARKER_HEADER, string_match: { exact: EDGE_MARKER_VALUE } });
+  const unanswered = filterOnlyWhen(
     {
       name: EDGE_UNANSWERED_FILTER_NAME,
       typed_config: {
@@ -176,7 +177,7 @@ export function edgeEnvoyFilter(config: DetourConfig, options: KubernetesOptions
         mutations: { request_mutations: [DETOUR_HEADER, TOKEN_HEADER, ...aliasHeaders(config), BAGGAGE_HEADER].map((name) => ({ remove: name })) },
       },
     },
-    [headerPredicate({ name: EDGE_MARKER_HEADER, string_match: { exact: EDGE_MARKER_VALUE } }), not(carriers)],
+    allOf([carriers, not(answered)]),
   );
   return {
     apiVersion: ENVOY_FILTER_API_VERSION,

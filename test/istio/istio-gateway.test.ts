@@ -60,7 +60,7 @@ for (const [variant, input] of Object.entries(variants) as Array<[keyof typeof v
     let stack: IstioStack;
     beforeAll(async () => {
       keys = writeSuiteKeys(keysDir);
-      // The Secret's mount (/etc/detour/keys) is this directory here.
+      // The Secret's mount (/etc/detour-keys) is this directory here.
       const serverConfig = configMapServerConfig(input.objects, (config) => {
         const tokens = config.edge!.tokens!;
         const moved = tokens.keys.map((key) => Object.fromEntries(Object.entries(key).map(([field, value]) => [field, field.endsWith("File") ? join(keysDir, "keys", basename(String(value))) : value])));

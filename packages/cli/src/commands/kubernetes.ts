@@ -11,6 +11,7 @@ import { clusterObjectsFromYaml, routingConflicts } from "../kubernetes/existing
 import { kubernetesManifests, kubernetesYaml, objectYaml, commentLines } from "../kubernetes/kubernetes-manifests.js";
 import { DEFAULT_KUBERNETES_OPTIONS, KUBERNETES_MODES, kubernetesOptions, type KubernetesMode } from "../kubernetes/kubernetes-options.js";
 import type { KubernetesObject } from "../kubernetes/kubernetes-object.js";
+import { helmValues, helmValuesYaml } from "../kubernetes/helm-values.js";
 import { mergeInstructions } from "../kubernetes/merge-instructions.js";
 import { DEFAULT_TOPOLOGY, loadTopology } from "../topology/load-topology.js";
 
@@ -34,7 +35,8 @@ Examples:
   $ detour kubernetes --topology detour.yaml --namespace shop --out deploy/shop/          # one file per object + kustomization.yaml
   $ kubectl get virtualservices,destinationrules -A -o yaml > existing.yaml
   $ detour kubernetes --topology detour.yaml --namespace shop --existing existing.yaml --leave-existing
-  $ detour kubernetes --topology detour.yaml --mode gamma --service-port 8080`;
+  $ detour kubernetes --topology detour.yaml --mode gamma --service-port 8080
+  $ detour kubernetes --topology detour.yaml --namespace shop --helm-values > values.yaml && helm install detour deploy/helm/detour -n shop -f values.yaml`;
 
 interface KubernetesFlags {
   topology: string;
@@ -58,6 +60,7 @@ interface KubernetesFlags {
   skipRoutes?: string[];
   existing?: string;
   leaveExisting?: boolean;
+  helmValues?: boolean;
 }
 
 const DNS_LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
@@ -131,6 +134,7 @@ export const registerKubernetesCommand: RegisterCommand = (program: Command, io,
     .option("--skip-routes <service>", "leave out this service's VirtualService/DestinationRule/HTTPRoutes (repeatable): their owner merged detour's routes", repeatable)
     .option("--existing <file>", "YAML of the cluster's VirtualServices and DestinationRules (kubectl get ... -o yaml; '-' = stdin)")
     .option("--leave-existing", "with --existing: leave out detour's object where someone else routes the host, and print the routes to merge as warnings")
+    .option("--helm-values", "print the values of the Helm chart (deploy/helm/detour) that render these same objects, instead of the objects")
     .addHelpText("after", HELP)
     .action(async (flags: KubernetesFlags) => {
       const topologyFile = resolve(io.cwd, flags.topology);
@@ -143,6 +147,7 @@ export const registerKubernetesCommand: RegisterCommand = (program: Command, io,
         }),
       );
       if (!/^[a-z0-9-]+\/[a-z0-9.-]+$/.test(flags.gateway)) throw new DetourError("usage", `--gateway '${flags.gateway}' is not namespace/name`);
+      if (flags.helmValues && flags.out !== undefined) throw new DetourError("usage", "--helm-values prints the chart's values to stdout: leave out --out");
       if (flags.leaveExisting && flags.existing === undefined) throw new DetourError("usage", "--leave-existing needs --existing FILE: the objects the cluster already has");
       const targetPort = flags.targetPort === undefined ? undefined : /^\d+$/.test(flags.targetPort) ? integer("--target-port", 1, 65_535)(flags.targetPort) : check(flags.targetPort, /^[a-z0-9](?:[a-z0-9-]{0,13}[a-z0-9])?$/, "--target-port", "a port number or a port name (IANA_SVC_NAME)");
       const options = kubernetesOptions({
@@ -189,7 +194,9 @@ export const registerKubernetesCommand: RegisterCommand = (program: Command, io,
           `detour kubernetes: the server reads token keys from Secret ${options.tokenKeysSecret} in ${options.namespace}; create it with keys ${manifests.keyFiles.join(", ")} (docs/kubernetes.md)\n`,
         );
       }
-      if (flags.out === undefined) {
+      if (flags.helmValues) {
+        io.stdout.write(helmValuesYaml(helmValues(options, manifests.serverConfigText, conflicts), generatedHeader("kubernetes --helm-values", topologyFile, io.cwd)));
+      } else if (flags.out === undefined) {
         io.stdout.write(kubernetesYaml(manifests.objects, header));
       } else {
         const dir = resolve(io.cwd, flags.out);

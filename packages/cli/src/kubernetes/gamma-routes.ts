@@ -4,6 +4,7 @@ import { versionLabelValue } from "./kubernetes-labels.js";
 import type { KubernetesOptions } from "./kubernetes-options.js";
 import { dnsLabelName, NAME_PREFIX, serviceRoutingName, versionServiceName } from "./kubernetes-names.js";
 import { ownedMetadata, type KubernetesObject } from "./kubernetes-object.js";
+import { sortedNames } from "./sorted-names.js";
 
 export const GATEWAY_API_VERSION = "gateway.networking.k8s.io/v1";
 
@@ -34,7 +35,7 @@ export function httpRoutes(service: string, config: DetourConfig, options: Kuber
   const spec = config.services[service]!;
   const removeRouteHeader = { type: "RequestHeaderModifier", requestHeaderModifier: { remove: [ROUTE_HEADER] } };
   const backend = (version: string) => [{ name: versionServiceName(service, version), port: options.servicePort }];
-  const rules: Record<string, unknown>[] = Object.keys(spec.versions).map((version) => ({
+  const rules: Record<string, unknown>[] = sortedNames(spec.versions).map((version) => ({
     matches: [{ headers: [{ type: "Exact", name: ROUTE_HEADER, value: version }] }],
     filters: [removeRouteHeader],
     backendRefs: backend(version),

@@ -10,6 +10,7 @@ import { sidecarCarrierMatchers } from "../envoy-config/sidecar-routes.js";
 import type { KubernetesOptions } from "./kubernetes-options.js";
 import { EDGE_FILTER_NAME, GRPC_PORT, SERVER_NAME, serviceHost, SIDECAR_FILTER_NAME, workloadFilterName } from "./kubernetes-names.js";
 import { ownedMetadata, type KubernetesObject } from "./kubernetes-object.js";
+import { sortedNames } from "./sorted-names.js";
 
 type Json = Record<string, unknown>;
 type PatchContext = "SIDECAR_OUTBOUND" | "GATEWAY";
@@ -107,9 +108,7 @@ export function sidecarEnvoyFilter(config: DetourConfig, options: KubernetesOpti
 
 /** Workloads whose sidecar must tell ext_proc who is calling: they inject an override, or trust only tokens. */
 export function identifiedWorkloads(config: DetourConfig): string[] {
-  return Object.entries(config.workloads)
-    .filter(([, spec]) => spec.inject !== undefined || spec.trust === "token")
-    .map(([key]) => key);
+  return sortedNames(config.workloads).filter((key) => config.workloads[key]!.inject !== undefined || config.workloads[key]!.trust === "token");
 }
 
 /**

@@ -4,6 +4,7 @@ import { versionLabelValue } from "./kubernetes-labels.js";
 import type { KubernetesOptions } from "./kubernetes-options.js";
 import { EDGE_ROUTES_NAME, serviceHost, serviceRoutingName, subsetName } from "./kubernetes-names.js";
 import { ownedMetadata, type KubernetesObject } from "./kubernetes-object.js";
+import { sortedNames } from "./sorted-names.js";
 
 /** VirtualService and DestinationRule are served as v1 since Istio 1.22. */
 export const ISTIO_NETWORKING_API_VERSION = "networking.istio.io/v1";
@@ -25,7 +26,7 @@ export function destinationRule(service: string, config: DetourConfig, options: 
     metadata: ownedMetadata(serviceRoutingName(service), options.namespace, "routing"),
     spec: {
       host: serviceHost(service, options.namespace, options.clusterDomain),
-      subsets: Object.keys(spec.versions).map((version) => ({
+      subsets: sortedNames(spec.versions).map((version) => ({
         name: subsetName(version),
         labels: { [options.versionLabel]: versionLabelValue(service, version, options.versionLabel) },
       })),
@@ -41,7 +42,7 @@ export function destinationRule(service: string, config: DetourConfig, options: 
 export function detourHttpRoutes(service: string, config: DetourConfig, options: KubernetesOptions): Record<string, unknown>[] {
   const spec = config.services[service]!;
   const host = serviceHost(service, options.namespace, options.clusterDomain);
-  const routes: Record<string, unknown>[] = Object.keys(spec.versions).map((version) => ({
+  const routes: Record<string, unknown>[] = sortedNames(spec.versions).map((version) => ({
     name: versionRouteName(version),
     match: [{ headers: { [ROUTE_HEADER]: { exact: version } } }],
     route: [{ destination: { host, subset: subsetName(version) } }],

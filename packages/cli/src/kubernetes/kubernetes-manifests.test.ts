@@ -36,14 +36,15 @@ describe("kubernetesManifests (istio mode, the demo topology)", () => {
       "EnvoyFilter/shop/detour-sidecar",
       "EnvoyFilter/shop/detour-workload-cart-pr-7",
       "EnvoyFilter/istio-system/detour-edge",
-      "DestinationRule/shop/detour-frontend",
-      "VirtualService/shop/detour-frontend",
-      "DestinationRule/shop/detour-catalog",
-      "VirtualService/shop/detour-catalog",
-      "DestinationRule/shop/detour-pricing",
-      "VirtualService/shop/detour-pricing",
+      // Services, versions and workloads in name order (sorted-names.ts).
       "DestinationRule/shop/detour-cart",
       "VirtualService/shop/detour-cart",
+      "DestinationRule/shop/detour-catalog",
+      "VirtualService/shop/detour-catalog",
+      "DestinationRule/shop/detour-frontend",
+      "VirtualService/shop/detour-frontend",
+      "DestinationRule/shop/detour-pricing",
+      "VirtualService/shop/detour-pricing",
     ]);
     for (const object of objects) expect(object.metadata.labels["app.kubernetes.io/part-of"]).toBe("detour");
   });
@@ -66,9 +67,9 @@ describe("kubernetesManifests (istio mode, the demo topology)", () => {
     expect(container.livenessProbe.httpGet.path).toBe("/healthz");
     expect(pod.topologySpreadConstraints[0].topologyKey).toBe("kubernetes.io/hostname");
     expect(container.resources.requests).toBeDefined();
-    expect(container.args).toEqual(["--config", "/etc/detour/config/detour.yaml"]);
+    expect(container.args).toEqual(["--config", "/etc/detour/detour.yaml"]);
     // The ConfigMap is mounted as a directory: updates arrive by symlink swap (a subPath never updates).
-    expect(container.volumeMounts[0]).toEqual({ name: "config", mountPath: "/etc/detour/config", readOnly: true });
+    expect(container.volumeMounts[0]).toEqual({ name: "config", mountPath: "/etc/detour", readOnly: true });
     const service = find(objects, "Service", "detour-ext-proc") as { spec: { ports: Array<Record<string, unknown>> } };
     expect(service.spec.ports.map((port) => [port.name, port.appProtocol])).toEqual([["grpc", "grpc"], ["metrics", "http"]]);
   });
@@ -84,8 +85,8 @@ describe("kubernetesManifests (istio mode, the demo topology)", () => {
     });
     const dr = find(objects, "DestinationRule", "detour-cart") as { spec: { subsets: unknown[] } };
     expect(dr.spec.subsets).toEqual([
-      { name: "v1", labels: { version: "v1" } },
       { name: "pr-7", labels: { version: "pr-7" } },
+      { name: "v1", labels: { version: "v1" } },
     ]);
   });
 
@@ -107,7 +108,7 @@ describe("kubernetesManifests (istio mode, the demo topology)", () => {
     const other = render(demo, { namespace: "staging", versionLabel: "app.kubernetes.io/version", appLabel: "app.kubernetes.io/name", replicas: 3, image: "r.example/detour:1" }).objects;
     const dr = find(other, "DestinationRule", "detour-cart") as { spec: { host: string; subsets: Array<{ labels: unknown }> } };
     expect(dr.spec.host).toBe("cart.staging.svc.cluster.local");
-    expect(dr.spec.subsets[1]!.labels).toEqual({ "app.kubernetes.io/version": "pr-7" });
+    expect(dr.spec.subsets[0]!.labels).toEqual({ "app.kubernetes.io/version": "pr-7" });
     const filter = find(other, "EnvoyFilter", "detour-workload-cart-pr-7") as { spec: { workloadSelector: unknown } };
     expect(filter.spec.workloadSelector).toEqual({ labels: { "app.kubernetes.io/name": "cart", "app.kubernetes.io/version": "pr-7" } });
     const deployment = find(other, "Deployment", "detour-ext-proc") as { spec: { replicas: number; template: { spec: { containers: Array<{ image: string }> } } } };
@@ -128,9 +129,9 @@ describe("kubernetesManifests (edge, tokens, aliases)", () => {
   it("reads the token keys from the Secret's mount, by file name, and mounts the Secret", () => {
     expect(keyFiles).toEqual(["jwks.json", "es-1.pub.pem", "hs-1.secret"]);
     expect(serverConfig.edge!.tokens!.keys.map((key) => Object.values(key).find((value) => typeof value === "string" && value.startsWith("/")))).toEqual([
-      "/etc/detour/keys/jwks.json",
-      "/etc/detour/keys/es-1.pub.pem",
-      "/etc/detour/keys/hs-1.secret",
+      "/etc/detour-keys/jwks.json",
+      "/etc/detour-keys/es-1.pub.pem",
+      "/etc/detour-keys/hs-1.secret",
     ]);
     const pod = (find(objects, "Deployment", "detour-ext-proc") as { spec: { template: { spec: { volumes: unknown[] } } } }).spec.template.spec;
     expect(pod.volumes).toContainEqual({ name: "token-keys", secret: { secretName: "detour-token-keys" } });

@@ -1,6 +1,7 @@
 import { stringify } from "yaml";
 import { DetourError } from "@detour/core";
 import type { DetourConfig } from "@detour/ext-proc";
+import { extProcConfigYaml } from "../generate/ext-proc-config.js";
 import { httpRoutes, versionService } from "./gamma-routes.js";
 import type { RoutingConflict } from "./existing-routing.js";
 import { edgeEnvoyFilter, identifiedWorkloads, sidecarEnvoyFilter, workloadEnvoyFilter } from "./istio-envoy-filters.js";
@@ -9,11 +10,13 @@ import type { KubernetesOptions } from "./kubernetes-options.js";
 import type { KubernetesObject } from "./kubernetes-object.js";
 import { serverConfigForCluster } from "./server-config.js";
 import { serverObjects } from "./server-objects.js";
+import { sortedNames } from "./sorted-names.js";
 
 export interface KubernetesManifests {
   readonly objects: readonly KubernetesObject[];
-  /** The server config the ConfigMap holds. */
+  /** The server config the ConfigMap holds, and its text there. */
   readonly serverConfig: DetourConfig;
+  readonly serverConfigText: string;
   /** Keys the token-keys Secret must hold (empty without edge.tokens). */
   readonly keyFiles: readonly string[];
 }
@@ -33,13 +36,14 @@ export function kubernetesManifests(topology: DetourConfig, options: KubernetesO
     }
   }
   const { config, keyFiles } = serverConfigForCluster(topology);
-  const objects: KubernetesObject[] = serverObjects(options, config, keyFiles, header);
+  const serverConfigText = extProcConfigYaml(config, header);
+  const objects: KubernetesObject[] = serverObjects(options, config, keyFiles, serverConfigText);
   if (options.mode === "istio" || options.envoyFilters) {
     objects.push(sidecarEnvoyFilter(topology, options));
     for (const workload of identifiedWorkloads(topology)) objects.push(workloadEnvoyFilter(topology, options, workload));
     if (topology.edge !== undefined) objects.push(edgeEnvoyFilter(topology, options));
   }
-  const routed = Object.keys(topology.services).filter((service) => !options.skipRoutes.includes(service));
+  const routed = sortedNames(topology.services).filter((service) => !options.skipRoutes.includes(service));
   if (options.mode === "istio") {
     // Someone else's VirtualService or DestinationRule for a host: theirs stays, detour's is left out.
     const owned = (service: string, kind: RoutingConflict["kind"]) => !leaveOut.some((conflict) => conflict.service === service && conflict.kind === kind);
@@ -51,11 +55,11 @@ export function kubernetesManifests(topology: DetourConfig, options: KubernetesO
     if (edge !== undefined) objects.push(edge);
   } else {
     for (const service of routed) {
-      for (const version of Object.keys(topology.services[service]!.versions)) objects.push(versionService(service, version, options));
+      for (const version of sortedNames(topology.services[service]!.versions)) objects.push(versionService(service, version, options));
       objects.push(...httpRoutes(service, topology, options));
     }
   }
-  return { objects, serverConfig: config, keyFiles };
+  return { objects, serverConfig: config, serverConfigText, keyFiles };
 }
 
 /** One object as a YAML document (no anchors: kubectl and Helm users read these). */

@@ -12,12 +12,17 @@ export const CONFIG_MAP_NAME = "detour-ext-proc-config";
 /** Key of the server config in the ConfigMap, and its file name in the mounted directory. */
 export const CONFIG_FILE_KEY = "detour.yaml";
 /**
- * Directory the ConfigMap is mounted at. A directory, not a subPath mount: the kubelet swaps
+ * Directory the ConfigMap is mounted at: where the server image looks by default
+ * (deploy/docker/ext-proc.Dockerfile). A directory, not a subPath mount: the kubelet swaps
  * ConfigMap updates in by symlink, which a subPath mount never sees.
  */
-export const CONFIG_DIR = "/etc/detour/config";
-/** Directory the token-keys Secret is mounted at; edge.tokens key files are rewritten into it. */
-export const TOKEN_KEYS_DIR = "/etc/detour/keys";
+export const CONFIG_DIR = "/etc/detour";
+/**
+ * Directory the token-keys Secret is mounted at; edge.tokens key files are rewritten into it.
+ * Beside the config directory, not inside it: a ConfigMap volume is read-only and replaced as a
+ * whole on every update.
+ */
+export const TOKEN_KEYS_DIR = "/etc/detour-keys";
 
 export const GRPC_PORT = 50051;
 export const METRICS_PORT = 9464;

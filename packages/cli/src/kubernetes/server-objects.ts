@@ -1,5 +1,4 @@
-import { EXT_PROC_NODE_FLAGS, type DetourConfig } from "@detour/ext-proc";
-import { extProcConfigYaml } from "../generate/ext-proc-config.js";
+import type { DetourConfig } from "@detour/ext-proc";
 import type { KubernetesOptions } from "./kubernetes-options.js";
 import {
   CONFIG_DIR,
@@ -16,8 +15,8 @@ import {
 import { ownedMetadata, type KubernetesObject } from "./kubernetes-object.js";
 
 /**
- * The user of the official Node images (`node`, uid 1000), which the server image runs as. Set
- * by number: `runAsNonRoot` cannot check a user given by name.
+ * The user the server image runs as (the official Node images' `node`, uid 1000). Set by
+ * number: `runAsNonRoot` cannot check a user given by name.
  */
 export const SERVER_UID = 1000;
 
@@ -112,9 +111,8 @@ function deployment(options: KubernetesOptions, config: DetourConfig, keyFiles: 
               name: "ext-proc",
               image: options.image,
               imagePullPolicy: "IfNotPresent",
+              // The image's entrypoint runs node with the heap flags (docs/operations.md, Memory).
               args: ["--config", `${CONFIG_DIR}/${CONFIG_FILE_KEY}`],
-              // V8 sizes its heap only at start-up (docs/operations.md, Memory).
-              env: [{ name: "NODE_OPTIONS", value: EXT_PROC_NODE_FLAGS.join(" ") }],
               ports: [
                 { name: GRPC_PORT_NAME, containerPort: GRPC_PORT, protocol: "TCP" },
                 { name: METRICS_PORT_NAME, containerPort: METRICS_PORT, protocol: "TCP" },
@@ -146,12 +144,12 @@ function podDisruptionBudget(options: KubernetesOptions): KubernetesObject {
 /**
  * The ext_proc server in the cluster: ServiceAccount, ConfigMap (the server config), Service
  * (gRPC and metrics ports), Deployment and PodDisruptionBudget. `serverConfigText` is the
- * ConfigMap's `detour.yaml`, written from `config`.
+ * ConfigMap's `detour.yaml`: `config` as text.
  */
-export function serverObjects(options: KubernetesOptions, config: DetourConfig, keyFiles: readonly string[], header: string): KubernetesObject[] {
+export function serverObjects(options: KubernetesOptions, config: DetourConfig, keyFiles: readonly string[], serverConfigText: string): KubernetesObject[] {
   return [
     serviceAccount(options),
-    configMap(options, extProcConfigYaml(config, header)),
+    configMap(options, serverConfigText),
     service(options),
     deployment(options, config, keyFiles),
     podDisruptionBudget(options),

@@ -1,5 +1,4 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { credentials, makeClientConstructor, type Client } from "@grpc/grpc-js";
@@ -13,14 +12,7 @@ import { runExtProcToExit, startExtProcProcess, type ExtProcProcess } from "../s
 import { metricValue } from "../support/prometheus-text.js";
 import { sendThroughSidecar } from "../support/sidecar-request.js";
 import { waitFor } from "../support/wait-for.js";
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
+import { freePort } from "../support/free-port.js";
 
 function grpcHealth(port: number, serviceName: string): Promise<string> {
   const Health = makeClientConstructor(healthService as never, "Health") as unknown as new (address: string, creds: ReturnType<typeof credentials.createInsecure>) => Client & {

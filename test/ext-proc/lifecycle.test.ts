@@ -1,8 +1,6 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { credentials, makeClientConstructor, type Client } from "@grpc/grpc-js";
-import { service as healthService } from "grpc-health-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import type { EnvoyProcess } from "@detour/cli";
@@ -13,20 +11,7 @@ import { metricValue } from "../support/prometheus-text.js";
 import { sendThroughSidecar } from "../support/sidecar-request.js";
 import { waitFor } from "../support/wait-for.js";
 import { freePort } from "../support/free-port.js";
-
-function grpcHealth(port: number, serviceName: string): Promise<string> {
-  const Health = makeClientConstructor(healthService as never, "Health") as unknown as new (address: string, creds: ReturnType<typeof credentials.createInsecure>) => Client & {
-    check(request: { service: string }, callback: (error: Error | null, response?: { status: string }) => void): void;
-  };
-  const client = new Health(`127.0.0.1:${port}`, credentials.createInsecure());
-  return new Promise((resolve, reject) =>
-    client.check({ service: serviceName }, (error, response) => {
-      client.close();
-      if (error) reject(error);
-      else resolve(String(response?.status));
-    }),
-  );
-}
+import { grpcHealth } from "../support/grpc-health.js";
 
 describe("detour-ext-proc binary: start-up validation", () => {
   let dir: string;

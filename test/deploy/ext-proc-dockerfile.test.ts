@@ -37,7 +37,6 @@ describe("deploy/docker/ext-proc.Dockerfile", () => {
   it("runs as a numeric non-root user, exposes the default ports and checks the default /readyz", () => {
     expect(dockerfile).toMatch(/^USER [1-9]\d*:[1-9]\d*$/m);
     expect(dockerfile).toMatch(new RegExp(`^EXPOSE ${port(defaults.listen)} ${port(defaults.metrics)}$`, "m"));
-    expect(dockerfile).toContain(`DETOUR_HEALTHCHECK_URL=http://127.0.0.1:${port(defaults.metrics)}/readyz`);
     expect(readFileSync(`${repo}deploy/docker/ext-proc-healthcheck.mjs`, "utf8")).toContain(`"http://127.0.0.1:${port(defaults.metrics)}/readyz"`);
     expect(dockerfile).toMatch(/^HEALTHCHECK .* CMD \["node", "\/app\/healthcheck\.mjs"\]$/m);
   });

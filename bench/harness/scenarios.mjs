@@ -29,9 +29,6 @@ export const SCENARIOS = [
   { id: "plain", n: 1, stack: "plain", title: "plain Envoy, no filter", headers: COMMON_HEADERS, expect: "pricing@v1" },
   { id: "detour-skip", n: 2, stack: "detour", title: "detour sidecar, no override (skip path)", headers: COMMON_HEADERS, expect: "pricing@v1", extProcExpected: false },
   { id: "detour-override", n: 3, stack: "detour", title: "detour sidecar, override -> v2", headers: OVERRIDE_HEADERS, expect: "pricing@v2", extProcExpected: true },
-  // Not in the issue's list: the same as 3 with the server on its opt-in node:http2 transport
-  // (`server.transport: node-http2`) instead of the default grpc-js, so both transports are measured.
-  { id: "detour-override-h2", n: "3h", stack: "detour-h2", title: "detour sidecar, override -> v2, node-http2 transport", headers: OVERRIDE_HEADERS, expect: "pricing@v2", extProcExpected: true },
   { id: "lua-override", n: 4, stack: "lua", title: "Lua filter, override -> v2", headers: OVERRIDE_HEADERS, expect: "pricing@v2" },
   { id: "go-override", n: 5, stack: "go", title: "Go ext_proc, override -> v2", headers: OVERRIDE_HEADERS, expect: "pricing@v2", extProcExpected: true },
   // Not in the issue's list: the Go peer's stack without an override isolates what the sidecar

@@ -51,17 +51,6 @@ const FULL: ReliabilityProfile = {
   shutdown: { concurrency: 8, intervalMs: 20, rollingRounds: 3 },
 };
 
-/**
- * The server's gRPC transport under test (`server.transport`): DETOUR_RELIABILITY_TRANSPORT=
- * grpc-js|node-http2; unset = the config default.
- */
-export function transportUnderTest(env: NodeJS.ProcessEnv = process.env): "grpc-js" | "node-http2" | undefined {
-  const name = env.DETOUR_RELIABILITY_TRANSPORT;
-  if (name === undefined || name === "") return undefined;
-  if (name === "grpc-js" || name === "node-http2") return name;
-  throw new Error(`DETOUR_RELIABILITY_TRANSPORT=${name}: use grpc-js or node-http2`);
-}
-
 export function reliabilityProfile(env: NodeJS.ProcessEnv = process.env): ReliabilityProfile {
   const name = env.DETOUR_RELIABILITY ?? "quick";
   if (name === "quick") return QUICK;

@@ -9,7 +9,6 @@ import { startTopologyUpstreams, type Upstreams } from "../../support/detour-rig
 import { envoyBin } from "../../support/envoy.js";
 import { trackChild } from "./child-sweep.js";
 import { ManagedExtProc } from "./managed-ext-proc.js";
-import { transportUnderTest } from "./reliability-profile.js";
 
 export interface RigOptions {
   /** ext_proc server processes behind Envoy's ext_proc cluster (2 for rolling restarts). */
@@ -78,10 +77,9 @@ export async function startRig(options: RigOptions = {}): Promise<Rig> {
     for (let index = 0; index < count; index++) {
       const port = await freePort();
       const server = new ManagedExtProc(`ext-proc-${index + 1}`, join(dir, `detour-${index + 1}.yaml`), port);
-      const transport = transportUnderTest();
       server.writeConfig({
         ...base,
-        server: { ...base.server, listen: `127.0.0.1:${port}`, metrics: "127.0.0.1:0", logLevel: options.serverLogLevel ?? "info", ...(transport === undefined ? {} : { transport }) },
+        server: { ...base.server, listen: `127.0.0.1:${port}`, metrics: "127.0.0.1:0", logLevel: options.serverLogLevel ?? "info" },
       });
       servers.push(server);
       cleanup.push(() => server.close());

@@ -23,7 +23,7 @@ describe("detour.yaml schema", () => {
       routing: { clusterDomains: ["svc.cluster.local"] },
       aliases: [],
       limits: { maxEntries: 32, maxValueBytes: 1024 },
-      server: { listen: "127.0.0.1:50051", metrics: "127.0.0.1:9464", logLevel: "info", shutdownGraceMs: 5000, transport: "grpc-js" },
+      server: { listen: "127.0.0.1:50051", metrics: "127.0.0.1:9464", logLevel: "info", shutdownGraceMs: 5000 },
     });
   });
 

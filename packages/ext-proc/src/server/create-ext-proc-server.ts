@@ -10,9 +10,7 @@ import { routingTableFromConfig, type RoutingTable } from "../decision/routing-t
 import { createProcessHandler, type ProcessCall } from "../service/process-stream.js";
 import { trustTableFromConfig, type TrustTable } from "../trust/trust-table.js";
 import { EXT_PROC_SERVICE_NAME, processMethod } from "../service/protobuf-adapter.js";
-import { GrpcHttp2Server } from "./grpc-http2-server.js";
-import { GrpcJsTransport } from "./grpc-js-transport.js";
-import type { GrpcTransport, GrpcTransportKind } from "./grpc-transport.js";
+import { GrpcServer } from "./grpc-server.js";
 import { createHttpEndpoints } from "./http-endpoints.js";
 import { formatListenAddress, listenAddressFromText } from "./listen-address.js";
 import { createMetrics, type ExtProcMetrics } from "./metrics.js";
@@ -45,7 +43,7 @@ export interface ExtProcServer {
   stop(options?: { graceMs?: number }): Promise<void>;
   /**
    * Swaps in a new config (already validated). The next request uses it; listen/metrics
-   * address and `server.transport` changes need a restart and are reported in the log.
+   * address changes need a restart and are reported in the log.
    */
   reload(config: DetourConfig): void;
   readonly config: DetourConfig;
@@ -59,10 +57,6 @@ const PROCESS_SERVICE: ServiceDefinition = { Process: processMethod };
 
 /** Envoy opens one stream per HTTP request on a long-lived HTTP/2 connection per worker. */
 const MAX_CONCURRENT_STREAMS = 10_000;
-
-function createGrpcTransport(kind: GrpcTransportKind): GrpcTransport {
-  return kind === "node-http2" ? new GrpcHttp2Server({ maxConcurrentStreams: MAX_CONCURRENT_STREAMS }) : new GrpcJsTransport({ maxConcurrentStreams: MAX_CONCURRENT_STREAMS });
-}
 
 /**
  * Creates the ext_proc server for one `detour.yaml`: the Process service, grpc.health.v1, and
@@ -78,7 +72,7 @@ export function createExtProcServer(initialConfig: DetourConfig, options: ExtPro
   const metrics = createMetrics(options.registry);
   const streams = new Set<ProcessCall>();
   const health = new HealthImplementation({ "": "NOT_SERVING", [EXT_PROC_SERVICE_NAME]: "NOT_SERVING" });
-  let grpc: GrpcTransport | undefined;
+  let grpc: GrpcServer | undefined;
   let http: HttpServer | undefined;
   let state: "new" | "starting" | "serving" | "stopping" | "stopped" = "new";
   let addresses: ExtProcAddresses | undefined;
@@ -93,7 +87,7 @@ export function createExtProcServer(initialConfig: DetourConfig, options: ExtPro
     state = "starting";
     const grpcAddress = listenAddressFromText(config.server.listen, "server.listen");
     const httpAddress = listenAddressFromText(config.server.metrics, "server.metrics");
-    grpc = createGrpcTransport(config.server.transport);
+    grpc = new GrpcServer({ maxConcurrentStreams: MAX_CONCURRENT_STREAMS });
     grpc.addService(PROCESS_SERVICE, {
       Process: createProcessHandler({
         table: () => table,
@@ -135,7 +129,7 @@ export function createExtProcServer(initialConfig: DetourConfig, options: ExtPro
     };
     state = "serving";
     setHealth("SERVING");
-    logger.info({ grpc: addresses.grpc, transport: config.server.transport, metrics: addresses.metrics, services: table.services.size, workloads: Object.keys(config.workloads).length }, "detour ext_proc server listening");
+    logger.info({ grpc: addresses.grpc, metrics: addresses.metrics, services: table.services.size, workloads: Object.keys(config.workloads).length }, "detour ext_proc server listening");
     return addresses;
   }
 
@@ -173,9 +167,6 @@ export function createExtProcServer(initialConfig: DetourConfig, options: ExtPro
         { listen: config.server.listen, metrics: config.server.metrics, newListen: next.server.listen, newMetrics: next.server.metrics },
         "server.listen / server.metrics changed: keeping the current addresses until restart",
       );
-    }
-    if (next.server.transport !== config.server.transport) {
-      logger.warn({ transport: config.server.transport, newTransport: next.server.transport }, "server.transport changed: keeping the current transport until restart");
     }
     if (options.logger === undefined && next.server.logLevel !== config.server.logLevel) logger.level = next.server.logLevel;
     config = next;

@@ -23,14 +23,14 @@ export interface ProcessStreamDeps {
   onClose?(call: ProcessCall): void;
 }
 
-/** Call metadata as both transports expose it (grpc-js `Metadata.get`; values may be Buffers for -bin keys). */
+/** Call metadata as grpc-js exposes it (`Metadata.get`; values may be Buffers for -bin keys). */
 export interface CallMetadata {
   get(key: string): readonly unknown[];
 }
 
 /**
- * The part of a bidi server call the Process loop uses; grpc-js's `ServerDuplexStream` and the
- * node:http2 transport's `GrpcServerCall` both have it, so the loop does not know which one serves.
+ * The part of a bidi server call the Process loop uses: what the server's BidiCall (and
+ * grpc-js's `ServerDuplexStream`) offer, so the loop does not depend on the server's call type.
  */
 export interface ProcessCall {
   readonly metadata: CallMetadata;

@@ -48,7 +48,7 @@ const USAGE = `usage: node bench/run.mjs [--quick] [--json FILE] [--only id,id] 
   --json FILE              where to write the JSON result (default bench/results/latest.json;
                            the Markdown table goes next to it as .md)
   --only IDS               run only these scenarios (${SCENARIOS.map((s) => s.id).join(", ")})
-  --no-micro               skip the codec and Express microbenchmarks
+  --no-micro               skip the microbenchmarks (codec, wire reader, Express)
   --connections N          wrk connections (default 32)
   --envoy-concurrency N    Envoy worker threads (default 1)
   --pin MODE               CPU pinning with taskset (default split):

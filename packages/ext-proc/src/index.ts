@@ -67,4 +67,4 @@ export {
 } from "./server/create-ext-proc-server.js";
 export { runExtProcServer, type RunningExtProc } from "./server/run-ext-proc-server.js";
 export { EXT_PROC_NODE_FLAGS, missingNodeHeapFlags } from "./server/node-heap-flags.js";
-export { PROCESS_PATH } from "./service/protobuf-adapter.js";
+export { PROCESS_PATH } from "./protobuf/process-method.js";

@@ -1,7 +1,8 @@
-import { credentials, makeGenericClientConstructor, Metadata, status, type ClientDuplexStream, type ServiceError } from "@grpc/grpc-js";
+import { status } from "@grpc/grpc-js";
 import { afterEach, describe, expect, it } from "vitest";
 import { parseConfig } from "../config/load-config.js";
-import { decodeResponseView, encodeOtherPhase, encodeRequestHeaders, PROCESS_PATH, type ResponseView } from "../service/protobuf-adapter.js";
+import { createProcessClient, type ProcessStream } from "../testing/process-client.js";
+import { encodeOtherPhase, encodeRequestHeaders } from "../testing/process-messages.js";
 import { createExtProcServer, type ExtProcServer } from "./create-ext-proc-server.js";
 import type { HeaderPair } from "../decision/route-decision.js";
 import { pino } from "pino";
@@ -16,28 +17,11 @@ const config = parseConfig({
   server: { listen: "127.0.0.1:0", metrics: "127.0.0.1:0", logLevel: "silent" },
 });
 
-const ProcessClient = makeGenericClientConstructor(
-  {
-    Process: {
-      path: PROCESS_PATH,
-      requestStream: true,
-      responseStream: true,
-      requestSerialize: (bytes: Buffer) => bytes,
-      requestDeserialize: (bytes: Buffer) => bytes,
-      responseSerialize: (bytes: Buffer) => bytes,
-      responseDeserialize: (bytes: Buffer) => decodeResponseView(bytes),
-    },
-  },
-  "ExternalProcessor",
-);
-
-type Stream = ClientDuplexStream<Buffer, ResponseView>;
-
 interface Harness {
   server: ExtProcServer;
   grpcPort: number;
   metricsPort: number;
-  open(metadata?: Record<string, string>): Stream & { responses: ResponseView[]; ended: Promise<{ code: number; details: string }> };
+  open(metadata?: Record<string, string>): ProcessStream;
   close(): void;
 }
 
@@ -46,27 +30,9 @@ let current: Harness | undefined;
 async function startHarness(): Promise<Harness> {
   const server = createExtProcServer(config, { logger: pino({ level: "silent" }) });
   const { grpcPort, metricsPort } = await server.start();
-  const client = new ProcessClient(`127.0.0.1:${grpcPort}`, credentials.createInsecure());
-  const harness: Harness = {
-    server,
-    grpcPort,
-    metricsPort,
-    open(metadata = {}) {
-      const md = new Metadata();
-      for (const [key, value] of Object.entries(metadata)) md.set(key, value);
-      const call = (client as unknown as { Process(md: Metadata): Stream }).Process(md) as Stream & { responses: ResponseView[]; ended: Promise<{ code: number; details: string }> };
-      call.responses = [];
-      call.on("data", (view: ResponseView) => call.responses.push(view));
-      call.ended = new Promise((resolve) => {
-        call.on("status", (s) => resolve({ code: s.code, details: s.details }));
-        call.on("error", (error: ServiceError) => resolve({ code: error.code, details: error.details }));
-      });
-      return call;
-    },
-    close: () => client.close(),
-  };
-  current = harness;
-  return harness;
+  const client = createProcessClient(grpcPort);
+  current = { server, grpcPort, metricsPort, open: (metadata) => client.open(metadata), close: () => client.close() };
+  return current;
 }
 
 afterEach(async () => {

@@ -9,7 +9,7 @@ import type { DetourConfig } from "../config/detour-config-schema.js";
 import { routingTableFromConfig, type RoutingTable } from "../decision/routing-table.js";
 import { createProcessHandler, type ProcessCall } from "../service/process-stream.js";
 import { trustTableFromConfig, type TrustTable } from "../trust/trust-table.js";
-import { EXT_PROC_SERVICE_NAME, processMethod } from "../service/protobuf-adapter.js";
+import { EXT_PROC_SERVICE_NAME, processMethod } from "../protobuf/process-method.js";
 import { GrpcServer } from "./grpc-server.js";
 import { createHttpEndpoints } from "./http-endpoints.js";
 import { formatListenAddress, listenAddressFromText } from "./listen-address.js";

@@ -6,7 +6,9 @@ import { decideEdge, decideTokenHop, type TrustedDecision } from "../decision/tr
 import type { ExtProcMetrics } from "../server/metrics.js";
 import { findToken, type TokenFinding } from "../trust/token-finding.js";
 import type { TrustTable } from "../trust/trust-table.js";
-import { continueResponse, encodeDecision, readMessage, type IncomingMessage, type StreamMessage } from "./protobuf-adapter.js";
+import { readMessage } from "../protobuf/read-message.js";
+import { continueResponse, encodeDecision } from "../protobuf/response-encoder.js";
+import type { IncomingMessage, StreamMessage } from "../protobuf/stream-message.js";
 
 export interface ProcessStreamDeps {
   /** The routing table in force; read per message so a reload applies to the next request. */

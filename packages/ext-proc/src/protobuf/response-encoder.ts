@@ -44,6 +44,8 @@ const CONTINUE: Record<Exclude<Phase, "unknown">, Buffer> = {
 };
 
 /** The encoded "continue unchanged" answer matching `phase`; undefined for an unknown message. */
+export function continueResponse(phase: Exclude<Phase, "unknown">): Buffer;
+export function continueResponse(phase: Phase): Buffer | undefined;
 export function continueResponse(phase: Phase): Buffer | undefined {
   return phase === "unknown" ? undefined : CONTINUE[phase];
 }

@@ -7,13 +7,14 @@ import { pino, type Logger } from "pino";
 import type { Registry } from "prom-client";
 import type { DetourConfig } from "../config/detour-config-schema.js";
 import { routingTableFromConfig, type RoutingTable } from "../decision/routing-table.js";
-import { createProcessHandler, type ProcessCall } from "../service/process-stream.js";
+import type { ProcessCall } from "../service/process-call.js";
+import { createProcessHandler } from "../service/process-stream.js";
 import { trustTableFromConfig, type TrustTable } from "../trust/trust-table.js";
 import { EXT_PROC_SERVICE_NAME, processMethod } from "../protobuf/process-method.js";
 import { GrpcServer } from "./grpc-server.js";
 import { createHttpEndpoints } from "./http-endpoints.js";
 import { formatListenAddress, listenAddressFromText } from "./listen-address.js";
-import { createMetrics, type ExtProcMetrics } from "./metrics.js";
+import { createMetrics, type ExtProcMetrics } from "../metrics/ext-proc-metrics.js";
 
 export interface ExtProcServerOptions {
   /** Logger to use; default pino to stdout at `config.server.logLevel`. */

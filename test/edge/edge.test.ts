@@ -6,7 +6,7 @@ import { fileURLToPath } from "node:url";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { startEnvoy, type EnvoyProcess } from "@detour/cli";
+import { startEnvoy, type EnvoyProcess } from "@detour/cli/envoy";
 import { createExtProcServer, type DetourConfig, type ExtProcServer } from "@detour/ext-proc";
 import { detourEnvoyYaml } from "../../packages/cli/src/envoy-config/detour-envoy-bootstrap.js";
 import { envoyBin } from "../support/envoy.js";

@@ -1,5 +1,6 @@
 import { BAGGAGE_HEADER, BAGGAGE_MEMBER, DETOUR_HEADER, ROUTE_HEADER, TOKEN_COOKIE, TOKEN_HEADER } from "@detour/core";
-import { EDGE_MARKER_HEADER, EDGE_MARKER_VALUE, ROLE_METADATA, SOURCE_ADDRESS_ATTRIBUTE, type DetourConfig } from "@detour/ext-proc";
+import type { DetourConfig } from "@detour/ext-proc";
+import { EDGE_MARKER_HEADER, EDGE_MARKER_VALUE, ROLE_METADATA, SOURCE_ADDRESS_ATTRIBUTE } from "@detour/ext-proc/envoy";
 import { DEFAULT_MESSAGE_TIMEOUT_MS, EXT_PROC_CLUSTER, EXT_PROC_DISABLED_ON_ROUTE, EXT_PROC_FILTER_NAME, EXT_PROC_RETRY_POLICY, HEADERS_ONLY_PROCESSING_MODE, versionClusterName } from "./envoy-names.js";
 import type { EdgeSettings } from "./edge-settings.js";
 

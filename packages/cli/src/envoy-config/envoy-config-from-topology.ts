@@ -1,6 +1,7 @@
 import { isIP } from "node:net";
 import { DetourError, ROUTE_HEADER } from "@detour/core";
-import { ROLE_METADATA, WORKLOAD_METADATA, type DetourConfig } from "@detour/ext-proc";
+import type { DetourConfig } from "@detour/ext-proc";
+import { ROLE_METADATA, WORKLOAD_METADATA } from "@detour/ext-proc/envoy";
 import { stringify } from "yaml";
 import {
   DEFAULT_MESSAGE_TIMEOUT_MS,

@@ -1,6 +1,6 @@
 import { isIP } from "node:net";
 import { DetourError, ROUTE_HEADER } from "@detour/core";
-import type { DetourConfig } from "@detour/ext-proc";
+import { parseHostPort, type DetourConfig, type HostPort } from "@detour/ext-proc";
 import { ROLE_METADATA, WORKLOAD_METADATA } from "@detour/ext-proc/envoy";
 import { stringify } from "yaml";
 import {
@@ -38,19 +38,14 @@ export interface EnvoyConfigOptions {
   readonly header?: string;
 }
 
-function splitHostPort(text: string, what: string): { host: string; port: number } {
-  const colon = text.lastIndexOf(":");
-  const port = Number(text.slice(colon + 1));
-  let host = text.slice(0, colon);
-  if (host.startsWith("[") && host.endsWith("]")) host = host.slice(1, -1);
-  if (colon <= 0 || !Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new DetourError("invalid-address", `${what}: '${text}' is not host:port`);
-  }
-  return { host, port };
+function hostPortOf(text: string, what: string): HostPort {
+  const address = parseHostPort(text);
+  if (address === undefined) throw new DetourError("invalid-address", `${what}: '${text}' is not host:port`);
+  return address;
 }
 
 function staticCluster(name: string, address: string, what: string, extra: Json = {}): Json {
-  const { host, port } = splitHostPort(address, what);
+  const { host, port } = hostPortOf(address, what);
   return {
     name,
     // An IP needs no resolver; a name (container, Kubernetes service) is re-resolved by DNS.

@@ -2,6 +2,7 @@ import { parseOverrides, VERSION_PATTERN } from "@detour/core";
 import { z } from "zod";
 import { DEFAULT_SHUTDOWN_GRACE_MS } from "../constants.js";
 import { edgeSchema, workloadTrustSchema } from "./edge-config-schema.js";
+import { hostPortSchema } from "./host-port-schema.js";
 
 /*
  * The schema of `detour.yaml`, the one topology file that drives the ext_proc server, the Envoy
@@ -11,11 +12,9 @@ import { edgeSchema, workloadTrustSchema } from "./edge-config-schema.js";
 
 /** A DNS label, lower-case, as a service name in the topology. */
 const SERVICE_NAME = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
-/** `host` or `host:port`, as the generators use for endpoints and listen addresses. */
-const HOST_PORT = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/;
 const WORKLOAD_KEY = /^([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)\/([A-Za-z0-9][A-Za-z0-9._-]{0,62})$/;
 
-const hostPort = z.string().regex(HOST_PORT, "must be host:port, e.g. 127.0.0.1:9101");
+const hostPort = hostPortSchema("127.0.0.1:9101");
 
 // Versions use @detour/core's grammar: a version the wire format cannot carry would be unreachable.
 const versionName = z.string().regex(new RegExp(VERSION_PATTERN), "must be 1-63 letters, digits, '.', '_' or '-', starting with a letter or digit");

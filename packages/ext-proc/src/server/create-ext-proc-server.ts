@@ -5,6 +5,7 @@ import type { ServiceDefinition } from "@grpc/grpc-js";
 import { HealthImplementation } from "grpc-health-check";
 import { pino, type Logger } from "pino";
 import type { Registry } from "prom-client";
+import { formatHostPort, parseHostPort, type HostPort } from "../address/host-port.js";
 import type { DetourConfig } from "../config/detour-config-schema.js";
 import { routingTableFromConfig, type RoutingTable } from "../decision/routing-table.js";
 import type { ProcessCall } from "../service/process-call.js";
@@ -13,7 +14,6 @@ import { trustTableFromConfig, type TrustTable } from "../trust/trust-table.js";
 import { EXT_PROC_SERVICE_NAME, processMethod } from "../protobuf/process-method.js";
 import { GrpcServer } from "./grpc-server.js";
 import { createHttpEndpoints } from "./http-endpoints.js";
-import { formatListenAddress, listenAddressFromText } from "./listen-address.js";
 import { createMetrics, type ExtProcMetrics } from "../metrics/ext-proc-metrics.js";
 
 export interface ExtProcServerOptions {
@@ -59,6 +59,13 @@ const PROCESS_SERVICE: ServiceDefinition = { Process: processMethod };
 /** Envoy opens one stream per HTTP request on a long-lived HTTP/2 connection per worker. */
 const MAX_CONCURRENT_STREAMS = 10_000;
 
+/** A listen address of the config (the schema checked it; a config built in code may not have been). */
+function listenAddress(text: string, field: string): HostPort {
+  const address = parseHostPort(text);
+  if (address === undefined) throw new DetourError("invalid-config", `${field}: '${text}' is not host:port with a port from 0 to 65535`);
+  return address;
+}
+
 /**
  * Creates the ext_proc server for one `detour.yaml`: the Process service, grpc.health.v1, and
  * an HTTP port with Prometheus metrics and health endpoints. Nothing listens until start().
@@ -86,8 +93,8 @@ export function createExtProcServer(initialConfig: DetourConfig, options: ExtPro
   async function start(): Promise<ExtProcAddresses> {
     if (state !== "new") throw new DetourError("server-state", `start() called on a server that is ${state}: create a new server instead`);
     state = "starting";
-    const grpcAddress = listenAddressFromText(config.server.listen, "server.listen");
-    const httpAddress = listenAddressFromText(config.server.metrics, "server.metrics");
+    const grpcAddress = listenAddress(config.server.listen, "server.listen");
+    const httpAddress = listenAddress(config.server.metrics, "server.metrics");
     grpc = new GrpcServer({ maxConcurrentStreams: MAX_CONCURRENT_STREAMS });
     grpc.addService(PROCESS_SERVICE, {
       Process: createProcessHandler({
@@ -123,9 +130,9 @@ export function createExtProcServer(initialConfig: DetourConfig, options: ExtPro
     }
     const metricsPort = (httpServer.address() as AddressInfo).port;
     addresses = {
-      grpc: formatListenAddress(grpcAddress.host, grpcPort),
+      grpc: formatHostPort(grpcAddress.host, grpcPort),
       grpcPort,
-      metrics: formatListenAddress(httpAddress.host, metricsPort),
+      metrics: formatHostPort(httpAddress.host, metricsPort),
       metricsPort,
     };
     state = "serving";

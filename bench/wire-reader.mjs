@@ -18,6 +18,7 @@ import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { BinaryReader, WireType } from "@bufbuild/protobuf/wire";
+import { timingOptions, calibrateBatch, geometricMean, median, round } from "./harness/paired-rounds.mjs";
 
 const dist = (path) => fileURLToPath(new URL(`../packages/ext-proc/dist/${path}`, import.meta.url));
 if (!existsSync(dist("protobuf/wire-reader.js"))) {
@@ -25,45 +26,19 @@ if (!existsSync(dist("protobuf/wire-reader.js"))) {
   process.exit(1);
 }
 const { scanRequest } = await import(dist("protobuf/wire-reader.js"));
+// The key matching is the wire reader's own, so the two scans differ in the cursor only.
+const { matchKey, namesByLength } = await import(dist("protobuf/wanted-names.js"));
 const { readDecodedMessage } = await import(dist("protobuf/reference-reader.js"));
 const { NO_HEADERS } = await import(dist("protobuf/stream-message.js"));
 const { HeaderMapSchema, HeaderValueSchema } = await import(dist("gen/envoy/config/core/v3/base_pb.js"));
 const { HttpHeadersSchema, ProcessingRequestSchema } = await import(dist("gen/envoy/service/ext_proc/v3/external_processor_pb.js"));
 
-const args = process.argv.slice(2);
-const option = (name, fallback) => {
-  const i = args.indexOf(name);
-  return i === -1 ? fallback : Number(args[i + 1]);
-};
-const TIME_MS = option("--time-ms", 600);
-const ROUNDS = option("--rounds", 7);
+const { timeMs: TIME_MS, rounds: ROUNDS } = timingOptions(process.argv.slice(2), { timeMs: 600, rounds: 7 });
 
 /* ---- the wire reader's scan with BinaryReader as the cursor ---- */
 
 const AUTHORITY = ":authority";
 const PHASE_BY_FIELD = [undefined, undefined, "request-headers", "response-headers", "request-body", "response-body", "request-trailers", "response-trailers"];
-const namesCache = new WeakMap();
-
-function namesByLength(wanted) {
-  let found = namesCache.get(wanted);
-  if (found === undefined) {
-    found = [];
-    for (const name of [AUTHORITY, ...wanted]) (found[name.length] ??= []).push(name);
-    namesCache.set(wanted, found);
-  }
-  return found;
-}
-
-function matchKey(bytes, start, end, names) {
-  const length = end - start;
-  const candidates = length < names.length ? names[length] : undefined;
-  if (candidates === undefined) return undefined;
-  outer: for (const name of candidates) {
-    for (let i = 0; i < length; i++) if (bytes[start + i] !== name.charCodeAt(i)) continue outer;
-    return name;
-  }
-  return undefined;
-}
 
 /** Start of a length-delimited payload; the reader is left at its end, which must be within `end`. */
 function lengthDelimited(reader, end) {
@@ -221,34 +196,10 @@ for (const shape of shapes) {
 /* ---- timing ---- */
 
 let sink = 0;
-const runBatch = (read, bytes, batch) => {
+const runner = (read, bytes) => (batch) => {
   for (let i = 0; i < batch; i++) sink += read(bytes).headers.length;
 };
 
-function batchSize(read, bytes) {
-  let batch = 256;
-  for (;;) {
-    const t0 = process.hrtime.bigint();
-    runBatch(read, bytes, batch);
-    if (Number(process.hrtime.bigint() - t0) / 1e6 > TIME_MS / 10) return batch;
-    batch *= 2;
-  }
-}
-
-function round(read, bytes, batch) {
-  let ops = 0;
-  const t0 = process.hrtime.bigint();
-  let elapsed = 0;
-  while (elapsed < TIME_MS * 1e6) {
-    runBatch(read, bytes, batch);
-    ops += batch;
-    elapsed = Number(process.hrtime.bigint() - t0);
-  }
-  return ops / (elapsed / 1e9);
-}
-
-const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
-const geoMean = (values) => Math.exp(values.reduce((s, v) => s + Math.log(v), 0) / values.length);
 const fmt = (n) => Math.round(n).toLocaleString("en-US").padStart(12);
 
 console.log(`node ${process.version}, ${ROUNDS} rounds x ${TIME_MS} ms per reader and message; ops/s = median round, ratio = median of per-round ratios`);
@@ -256,17 +207,18 @@ console.log(`${"message".padEnd(34)} ${"hand ops/s".padStart(12)} ${"BinaryReade
 const vsBinaryReader = [];
 const vsFromBinary = [];
 for (const shape of shapes) {
-  for (const read of Object.values(readers)) runBatch(read, shape.bytes, 2000);
-  const batches = Object.fromEntries(Object.entries(readers).map(([name, read]) => [name, batchSize(read, shape.bytes)]));
+  const runs = Object.fromEntries(Object.entries(readers).map(([name, read]) => [name, runner(read, shape.bytes)]));
+  for (const run of Object.values(runs)) run(2000);
+  const batches = Object.fromEntries(Object.entries(runs).map(([name, run]) => [name, calibrateBatch(run, TIME_MS)]));
   const ops = { handWritten: [], binaryReader: [], fromBinary: [] };
   const ratioBinary = [];
   const ratioFrom = [];
-  const entries = Object.entries(readers);
+  const names = Object.keys(readers);
   for (let r = 0; r < ROUNDS; r++) {
     // The order rotates per round so no reader always runs right after the same one.
-    for (let i = 0; i < entries.length; i++) {
-      const [name, read] = entries[(r + i) % entries.length];
-      ops[name].push(round(read, shape.bytes, batches[name]));
+    for (let i = 0; i < names.length; i++) {
+      const name = names[(r + i) % names.length];
+      ops[name].push(round(runs[name], batches[name], TIME_MS));
     }
     ratioBinary.push(ops.handWritten[r] / ops.binaryReader[r]);
     ratioFrom.push(ops.handWritten[r] / ops.fromBinary[r]);
@@ -278,7 +230,7 @@ for (const shape of shapes) {
   );
 }
 console.log(
-  `\nhand-written vs BinaryReader: ${geoMean(vsBinaryReader).toFixed(2)}x (geometric mean, worst ${Math.min(...vsBinaryReader).toFixed(2)}x); ` +
-    `hand-written vs fromBinary: ${geoMean(vsFromBinary).toFixed(2)}x (geometric mean, worst ${Math.min(...vsFromBinary).toFixed(2)}x)`,
+  `\nhand-written vs BinaryReader: ${geometricMean(vsBinaryReader).toFixed(2)}x (geometric mean, worst ${Math.min(...vsBinaryReader).toFixed(2)}x); ` +
+    `hand-written vs fromBinary: ${geometricMean(vsFromBinary).toFixed(2)}x (geometric mean, worst ${Math.min(...vsFromBinary).toFixed(2)}x)`,
 );
 if (sink === 0) console.log("unreachable"); // keeps the results observable to the optimizer

@@ -8,6 +8,7 @@
 import { AUTHORITY_HEADER } from "../constants.js";
 import type { HeaderPair } from "../decision/route-decision.js";
 import { NO_HEADERS, type Phase, type StreamMessage } from "./stream-message.js";
+import { matchKey, namesByLength } from "./wanted-names.js";
 
 const WIRE_VARINT = 0;
 const WIRE_FIXED64 = 1;
@@ -82,38 +83,6 @@ class WireReader {
     if (count > this.end - this.pos) throw new WireError("truncated field");
     this.pos += count;
   }
-}
-
-/** The names a scan looks for (`wanted` plus :authority), indexed by length. */
-type NamesByLength = readonly (readonly string[] | undefined)[];
-
-const namesCache = new WeakMap<ReadonlySet<string>, NamesByLength>();
-
-function namesByLength(wanted: ReadonlySet<string>): NamesByLength {
-  let found = namesCache.get(wanted);
-  if (found === undefined) {
-    const byLength: string[][] = [];
-    for (const name of [AUTHORITY_HEADER, ...wanted]) (byLength[name.length] ??= []).push(name);
-    found = byLength;
-    namesCache.set(wanted, found);
-  }
-  return found;
-}
-
-/**
- * The wanted name the key bytes spell, compared in place: decoding every key of every request
- * into a string only to drop most of them was the scan's largest cost. Names are lower-case
- * ASCII, so equal bytes are exactly what equal UTF-8-decoded keys would be.
- */
-function matchKey(bytes: Buffer, start: number, end: number, names: NamesByLength): string | undefined {
-  const length = end - start;
-  const candidates = length < names.length ? names[length] : undefined;
-  if (candidates === undefined) return undefined;
-  outer: for (const name of candidates) {
-    for (let i = 0; i < length; i++) if (bytes[start + i] !== name.charCodeAt(i)) continue outer;
-    return name;
-  }
-  return undefined;
 }
 
 /**

@@ -1,10 +1,10 @@
 #!/usr/bin/env node
-// detour benchmark harness (issue 8; bench/README.md). `npm run bench -- [--quick] [--json FILE]`
+// detour benchmark harness (bench/README.md). `npm run bench -- [--quick] [--json FILE]`
 //
 // One run, one machine, one Envoy version, one upstream: plain Envoy, detour's skip and override
 // paths (real server, real generated sidecar config), a Lua filter and a Go ext_proc peer with
 // the same rule (and an optional Rust peer), each loaded by wrk for a fixed time, several
-// repetitions interleaved across scenarios; plus the codec and Express middleware
+// repetitions interleaved across scenarios; plus the codec, wire reader and Express middleware
 // microbenchmarks. Writes bench/results/latest.json and .md and prints the Markdown table.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";

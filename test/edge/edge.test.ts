@@ -111,7 +111,7 @@ describe("edge trust through real Envoy", () => {
     }
     await upstreams?.close();
     if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
-    // The count the issue asks for: every hostile case tried, and how many the edge defeated.
+    // The hostile cases tried and how many the edge defeated, for the run's log.
     console.log(`edge suite: ${hostile.tried} hostile cases tried, ${hostile.passed} passed`);
   });
 

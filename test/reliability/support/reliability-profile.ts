@@ -1,5 +1,5 @@
 /**
- * How big each part of the reliability suite runs. `full` is issue 9's numbers; `quick` is the
+ * How big each part of the reliability suite runs. `full` is the size docs/operations.md reports; `quick` is the
  * bounded subset CI runs (each part scaled down so the whole suite stays within a few minutes
  * on two cores shared with other jobs). Choose with DETOUR_RELIABILITY=quick|full (default quick).
  */

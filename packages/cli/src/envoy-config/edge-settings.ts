@@ -4,8 +4,8 @@ import { parseHostPort, type DetourConfig } from "@detour/ext-proc";
 
 /**
  * The `edge:` section of detour.yaml as the generators read it: where the front door listens
- * and which service it serves. The server's schema keeps `edge` open (loose) for edge trust
- * settings (issue 7); keys this schema does not know pass through untouched.
+ * and which service it serves. The server's schema holds the edge trust settings of the same
+ * section; keys this schema does not know pass through untouched.
  */
 export const edgeSettingsSchema = z.looseObject({
   listen: z

@@ -6,7 +6,8 @@ import { hostPortSchema } from "./host-port-schema.js";
 
 /*
  * The schema of `detour.yaml`, the one topology file that drives the ext_proc server, the Envoy
- * configs and the demo (DESIGN.md §5). Defaults live here and nowhere else (STYLE.md rule 8).
+ * configs and the demo. Defaults live here and nowhere else, so the server, the generators and
+ * the JSON Schema (`detour schema`) cannot disagree.
  * Cross-field rules are refinements (not transforms) so `z.toJSONSchema` can export the shape.
  */
 

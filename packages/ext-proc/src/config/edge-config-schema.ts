@@ -3,7 +3,7 @@ import { z } from "zod";
 import { hostPortSchema } from "./host-port-schema.js";
 
 /*
- * The `edge:` section of detour.yaml (issue 7, docs/security.md): who may set an override at
+ * The `edge:` section of detour.yaml (docs/security.md): who may set an override at
  * the front door, and how signed override tokens are verified. Everything defaults to "trust
  * nobody": no trusted sources, no token keys, so an override from the internet never picks a
  * version unless this section says otherwise.

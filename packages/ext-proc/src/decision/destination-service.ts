@@ -32,7 +32,7 @@ function resolve(host: string, table: RoutingTable): string | undefined {
 }
 
 /**
- * The topology service an :authority names (DESIGN.md §3): the explicit host map first, then the
+ * The topology service an :authority names: the explicit host map first, then the
  * bare service name, then a name under one of the configured cluster domains. The port is
  * ignored. Undefined when the destination is not a topology service.
  */

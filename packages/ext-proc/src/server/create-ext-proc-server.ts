@@ -74,7 +74,7 @@ export function createExtProcServer(initialConfig: DetourConfig, options: ExtPro
   let config = initialConfig;
   let table: RoutingTable = routingTableFromConfig(config);
   const baseDir = options.baseDir ?? process.cwd();
-  // Edge trust (issue 7): keys are loaded here, at start and reload, never on a request.
+  // Edge trust: keys are loaded here, at start and reload, never on a request.
   let trust: TrustTable = trustTableFromConfig(config, table, { baseDir });
   const logger = options.logger ?? pino({ level: config.server.logLevel, base: { component: "detour-ext-proc" } });
   const metrics = createMetrics(options.registry);

@@ -7,7 +7,7 @@
 //   setupOnly:      setupDetour() alone (instrumentation-http's server spans and extraction): with
 //                   vs setupOnly is what the middleware adds to a real install, which the target
 //                   judges ("with vs without the middleware"); with vs without is reported
-//   middlewareOnly: app.use(detour()) without setupDetour(), the number earlier runs reported;
+//   middlewareOnly: app.use(detour()) without setupDetour(), a reference only:
 //                   with no context manager context.with/bind are no-ops, so it only shows the
 //                   middleware's parsing cost (outbound calls would carry nothing)
 import { fileURLToPath } from "node:url";

@@ -25,7 +25,7 @@ export {
   type WorkloadConfig,
 } from "./config/detour-config-schema.js";
 export type { EdgeConfig } from "./config/edge-config-schema.js";
-export { formatHostPort, parseHostPort, splitHostPort, type HostPort } from "./address/host-port.js";
+export { formatHostPort, parseHostPort, type HostPort } from "./address/host-port.js";
 
 // The routing decision: headers + config in, a decision out, no I/O.
 export {

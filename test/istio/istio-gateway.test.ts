@@ -10,7 +10,7 @@ import { basename, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parse, stringify } from "yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { validateEnvoyConfig } from "@detour/cli";
+import { validateEnvoyConfig } from "@detour/cli/envoy";
 import { loadConfigFile, type DetourConfig } from "@detour/ext-proc";
 import { kubernetesManifests } from "../../packages/cli/src/kubernetes/kubernetes-manifests.js";
 import { kubernetesOptions } from "../../packages/cli/src/kubernetes/kubernetes-options.js";

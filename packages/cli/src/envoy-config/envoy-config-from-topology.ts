@@ -47,7 +47,7 @@ function outboundListener(config: DetourConfig, workload: string, address: strin
               // Virtual hosts are matched on the name alone (pricing, pricing:8080 alike).
               strip_any_host_port: true,
               // Runs before routing and every filter: an app's own x-detour-route can never
-              // select a version, even while ext_proc is down (DESIGN.md §2).
+              // select a version, even while ext_proc is down (docs/spec.md §8).
               early_header_mutation_extensions: [earlyHeaderRemoval([ROUTE_HEADER])],
               route_config: {
                 name,

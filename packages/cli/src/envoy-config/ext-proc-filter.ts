@@ -1,4 +1,4 @@
-import { ROLE_METADATA, SOURCE_ADDRESS_ATTRIBUTE, WORKLOAD_METADATA } from "@detour/ext-proc";
+import { ROLE_METADATA, SOURCE_ADDRESS_ATTRIBUTE, WORKLOAD_METADATA } from "@detour/ext-proc/envoy";
 import { DEFAULT_MESSAGE_TIMEOUT_MS, EXT_PROC_CLUSTER, EXT_PROC_FILTER_NAME, EXT_PROC_RETRY_POLICY, HEADERS_ONLY_PROCESSING_MODE } from "./envoy-names.js";
 
 type Json = Record<string, unknown>;

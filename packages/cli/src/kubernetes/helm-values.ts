@@ -1,7 +1,8 @@
 import { stringify } from "yaml";
 import { z } from "zod";
 import { BAGGAGE_HEADER, BAGGAGE_MEMBER, DETOUR_HEADER, ROUTE_HEADER, TOKEN_COOKIE, TOKEN_HEADER } from "@detour/core";
-import { DEFAULT_SHUTDOWN_GRACE_MS, EDGE_MARKER_HEADER, EDGE_MARKER_VALUE } from "@detour/ext-proc";
+import { DEFAULT_SHUTDOWN_GRACE_MS } from "@detour/ext-proc";
+import { EDGE_MARKER_HEADER, EDGE_MARKER_VALUE } from "@detour/ext-proc/envoy";
 import { extProcCluster } from "../envoy-config/ext-proc-cluster.js";
 import { extProcFilter } from "../envoy-config/ext-proc-filter.js";
 import { DEFAULT_MESSAGE_TIMEOUT_MS } from "../envoy-config/envoy-names.js";

@@ -1,5 +1,6 @@
 import { BAGGAGE_HEADER, DETOUR_HEADER, ROUTE_HEADER, TOKEN_HEADER } from "@detour/core";
-import { EDGE_MARKER_HEADER, EDGE_MARKER_VALUE, type DetourConfig } from "@detour/ext-proc";
+import type { DetourConfig } from "@detour/ext-proc";
+import { EDGE_MARKER_HEADER, EDGE_MARKER_VALUE } from "@detour/ext-proc/envoy";
 import { aliasHeaders, edgeCarrierMatchers, edgeEarlyRemovals } from "../envoy-config/edge-listener.js";
 import { extProcCluster } from "../envoy-config/ext-proc-cluster.js";
 import { extProcFilter } from "../envoy-config/ext-proc-filter.js";

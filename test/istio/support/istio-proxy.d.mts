@@ -30,30 +30,21 @@ export interface ProxyIdentity {
 
 export function qualifiedHost(host: string, namespace: string, clusterDomain: string): string;
 export function outboundCluster(port: number, subset: string | undefined, fqdn: string): string;
-export function istioSidecarProxy(options: {
+/** What both proxy shapes are built from: their listener, the mesh's services and the Istio objects that route them. */
+export interface ProxyShapeOptions {
   name: string;
   statPrefix: string;
   listenPort?: number;
   port: number;
-  namespace: string;
   clusterDomain: string;
   hosts: readonly string[];
   virtualServices: readonly IstioObject[];
   destinationRules: readonly IstioObject[];
   pods: readonly IstioPod[];
-}): ProxyConfig;
-export function istioGatewayProxy(options: {
-  name: string;
-  statPrefix: string;
-  listenPort?: number;
-  port: number;
-  gateway: string;
-  clusterDomain: string;
-  hosts: readonly string[];
-  virtualServices: readonly IstioObject[];
-  destinationRules: readonly IstioObject[];
-  pods: readonly IstioPod[];
-}): ProxyConfig;
+}
+
+export function istioSidecarProxy(options: ProxyShapeOptions & { namespace: string }): ProxyConfig;
+export function istioGatewayProxy(options: ProxyShapeOptions & { gateway: string }): ProxyConfig;
 export function protoMerge(target: Json, patch: Json): Json;
 export function applyEnvoyFilters(config: ProxyConfig, envoyFilters: readonly IstioObject[], proxy: ProxyIdentity): ProxyConfig;
 export function bootstrapOf(proxies: readonly ProxyConfig[], options?: { runtimeValues?: Record<string, string | boolean> }): Json;

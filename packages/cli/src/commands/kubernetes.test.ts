@@ -1,25 +1,16 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { PassThrough } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { parseAllDocuments } from "yaml";
 import { afterAll, describe, expect, it } from "vitest";
-import type { CliIo } from "../cli-io.js";
-import { runCli } from "../cli-program.js";
+import { runCliInProcess } from "../testing/run-cli-in-process.js";
 
 const dir = mkdtempSync(join(tmpdir(), "detour-kubernetes-cli-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const topology = fileURLToPath(new URL("../../../../examples/detour.yaml", import.meta.url));
 
-async function detour(args: string[], stdin = ""): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = "";
-  let stderr = "";
-  const input = new PassThrough();
-  input.end(stdin);
-  const io: CliIo = { stdout: { write: (text: string) => (stdout += text) }, stderr: { write: (text: string) => (stderr += text) }, stdin: input, env: {}, cwd: dir };
-  return { code: await runCli(args, io), stdout, stderr };
-}
+const detour = (args: string[], stdin = "") => runCliInProcess(args, { cwd: dir, stdin });
 
 const EXISTING = `kind: VirtualService
 metadata: { name: pricing, namespace: shop }

@@ -3,6 +3,7 @@
 // (Kubernetes 1.35 with Istio's and Gateway API's CRDs) with server-side apply (field manager
 // detour, strict field validation), read back as written, applied again without a change, and
 // deleted; renders broken on purpose (broken-renders.yaml) are refused.
+import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -121,6 +122,28 @@ describe("detour's rendered installs on a real API server", () => {
     // service range (a /24) holds one large GAMMA install's 200 per-version Services, not two.
     for (const object of objects) await api.delete(object as ClientObject);
     for (const object of objects) expect((await refusalOf(() => api.readObject(object as ClientObject))).code, `${object.kind}/${object.metadata.name} still there`).toBe(404);
+  });
+
+  it("kubectl apply takes the stream detour kubernetes prints (deploy/kubernetes/istio.yaml), and kubectl delete removes it", async () => {
+    const stream = readFileSync(fileURLToPath(new URL("../../deploy/kubernetes/istio.yaml", import.meta.url)), "utf8");
+    const namespaces = [...new Set([...stream.matchAll(/^ {2}namespace: (\S+)$/gm)].map((match) => match[1]!))];
+    for (const namespace of namespaces) await applyNamespace(namespace);
+    const kubectlBin = process.env.KUBECTL_BIN || "kubectl";
+    const kubectl = (args: string[]) =>
+      new Promise<{ code: number; output: string }>((resolve) => {
+        const child = execFile(kubectlBin, ["--kubeconfig", server.kubeconfigPath, ...args], (error, stdout, stderr) =>
+          resolve({ code: error === null ? 0 : typeof error.code === "number" ? error.code : 1, output: stdout + stderr }),
+        );
+        child.stdin!.end(stream);
+      });
+    const applied = await kubectl(["apply", "--server-side", "--field-manager", "detour", "-f", "-"]);
+    expect(applied.code, `${applied.output}\n(kubectl from KUBECTL_BIN or PATH; Debian: apt-get install kubernetes-client)`).toBe(0);
+    const objects = parseAllDocuments(stream).map((document) => document.toJS() as KubernetesObject | null).filter((object): object is KubernetesObject => object !== null);
+    expect(applied.output.trim().split("\n")).toHaveLength(objects.length);
+    for (const object of objects) expect(await api.readObject(object as ClientObject)).toMatchObject(writtenFields(object));
+    const deleted = await kubectl(["delete", "-f", "-"]);
+    expect(deleted.code, deleted.output).toBe(0);
+    for (const object of objects) expect((await refusalOf(() => api.readObject(object as ClientObject))).code).toBe(404);
   });
 
   describe("refuses a render broken on purpose", () => {

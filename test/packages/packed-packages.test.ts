@@ -13,6 +13,7 @@ import { documentedCommands, documentedFiles, parseSimpleCommand } from "../supp
 import { startExtProcProcess } from "../support/ext-proc-process.js";
 import { grpcHealth } from "../support/grpc-health.js";
 import { waitFor } from "../support/wait-for.js";
+import { runCommand } from "../support/run-command.js";
 import { publishablePackages, REPO } from "../support/workspace-packages.js";
 import { packWorkspaces } from "./support/packed-workspaces.js";
 import {
@@ -22,7 +23,6 @@ import {
   installFailure,
   npmInstall,
   openTelemetryLine,
-  runCommand,
   type UserProject,
 } from "./support/user-project.js";
 

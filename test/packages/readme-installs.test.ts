@@ -10,9 +10,10 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { documentedCommands } from "../support/doc-commands.js";
+import { runCommand } from "../support/run-command.js";
 import { REPO } from "../support/workspace-packages.js";
 import { packWorkspaces } from "./support/packed-workspaces.js";
-import { createUserProject, INSTALL_TIMEOUT_MS, installFailure, npmInstall, openTelemetryLine, runCommand } from "./support/user-project.js";
+import { createUserProject, INSTALL_TIMEOUT_MS, installFailure, npmInstall, openTelemetryLine } from "./support/user-project.js";
 
 const CARRY_OVERRIDE = fileURLToPath(new URL("./fixtures/carry-override.mjs", import.meta.url));
 const installLines = documentedCommands().filter((doc) => /^npm install\s/.test(doc.command) && doc.command.includes("@detour/"));

@@ -10,6 +10,8 @@ export interface DocCommand {
   readonly command: string;
   /** The trailing `# comment`, without the `#` ("" when none). */
   readonly comment: string;
+  /** In a transcript (`$ ` lines), the lines shown after the command, up to the next command. */
+  readonly output?: readonly string[];
 }
 
 /** The documents whose commands must work as printed: README.md, docs/*.md and every package README. */
@@ -45,7 +47,14 @@ export function commandsInMarkdown(file: string, text = readFileSync(join(REPO, 
       while (line.endsWith("\\") && i + 1 < lines.length) line = `${line.slice(0, -1).trimEnd()} ${lines[++i]!.trim()}`;
       const { command, comment } = splitComment(line);
       if (command === "") continue;
-      out.push({ where: `${relative(REPO, join(REPO, file))}:${firstLine + start}`, command, comment });
+      const where = `${relative(REPO, join(REPO, file))}:${firstLine + start}`;
+      if (shell) {
+        out.push({ where, command, comment });
+        continue;
+      }
+      const output: string[] = [];
+      while (i + 1 < lines.length && !lines[i + 1]!.startsWith("$ ") && !(i + 2 === lines.length && lines[i + 1] === "")) output.push(lines[++i]!);
+      out.push({ where, command, comment, output });
     }
   }
   return out;

@@ -11,7 +11,6 @@
 import { generateKeyPairSync, randomBytes } from "node:crypto";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync, existsSync } from "node:fs";
 import { spawn } from "node:child_process";
-import { createServer } from "node:net";
 import { delimiter, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { documentedCommands, parseSimpleCommand, type DocCommand } from "./support/doc-commands.js";
@@ -21,6 +20,7 @@ import { grpcHealth } from "./support/grpc-health.js";
 import { runCommand } from "./support/run-command.js";
 import { waitFor } from "./support/wait-for.js";
 import { REPO } from "./support/workspace-packages.js";
+import { freePort } from "./support/free-port.js";
 
 type Where = "root" | "scratch";
 type Entry =
@@ -184,14 +184,6 @@ async function runServer(doc: DocCommand, where: Where): Promise<void> {
   } finally {
     await server.kill();
   }
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 async function runService(doc: DocCommand): Promise<void> {

@@ -1,5 +1,4 @@
 import { copyFileSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -14,6 +13,7 @@ import { startTopologyUpstreams, type Upstreams } from "../support/detour-rig.js
 import { metricValue } from "../support/prometheus-text.js";
 import { tokenFor, writeSuiteKeys, type SuiteKeys } from "./edge-keys.js";
 import { sendToListener } from "./edge-request.js";
+import { freePort } from "../support/free-port.js";
 
 type HeaderSpec = string | string[];
 
@@ -41,14 +41,6 @@ interface EdgeCase {
 
 const cases = parse(readFileSync(new URL("./edge-cases.yaml", import.meta.url), "utf8")) as EdgeCase[];
 const TOPOLOGY = fileURLToPath(new URL("./edge-topology.yaml", import.meta.url));
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 /** One ext_proc server (in-process, logging into `logs`) and the Envoy in front of it. */
 interface Rig {

@@ -1,5 +1,4 @@
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { stringify } from "yaml";
@@ -7,6 +6,7 @@ import { EXT_PROC_CLUSTER, GRACEFUL_CLOSE_RUNTIME_KEY, envoyBootstrapFromTopolog
 import type { DetourConfig } from "@detour/ext-proc";
 import { startTopologyUpstreams, type Upstreams } from "../../support/detour-rig.js";
 import { envoyBin } from "../../support/envoy.js";
+import { freePort } from "../../support/free-port.js";
 import { trackChild } from "./child-sweep.js";
 import { ManagedExtProc } from "./managed-ext-proc.js";
 import { transportUnderTest } from "./reliability-profile.js";
@@ -49,14 +49,6 @@ export interface Rig {
   crashes(): { count: number; notes: string[] };
   envoyExited(): boolean;
   close(): Promise<void>;
-}
-
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 /**

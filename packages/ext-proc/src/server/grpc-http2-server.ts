@@ -215,8 +215,17 @@ export class GrpcHttp2Server implements GrpcTransport {
     this.#closing = true;
     for (const call of this.#watches) call.end();
     const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
+    // A session is drained when it is destroyed ('close'), after its last stream. `closed` only
+    // says close() was called, which Server.close() itself does from Node 24 on.
     const drained = Promise.all(
-      [...this.#sessions].map((session) => new Promise<void>((resolve) => (session.closed ? resolve() : session.close(() => resolve())))),
+      [...this.#sessions].map(
+        (session) =>
+          new Promise<void>((resolve) => {
+            if (session.destroyed) return resolve();
+            session.once("close", () => resolve());
+            if (!session.closed) session.close();
+          }),
+      ),
     );
     let timer: NodeJS.Timeout | undefined;
     const expired = new Promise<"expired">((resolve) => (timer = setTimeout(() => resolve("expired"), graceMs)));

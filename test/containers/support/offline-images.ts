@@ -7,7 +7,7 @@ export const REPO_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 export interface OfflineImages {
   /** envoyproxy/envoy:vX.Y.Z */
   readonly envoy: string;
-  /** node:20-bookworm-slim */
+  /** node:24-bookworm-slim */
   readonly node: string;
 }
 

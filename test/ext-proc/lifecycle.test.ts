@@ -7,11 +7,11 @@ import type { EnvoyProcess } from "@detour/cli/envoy";
 import type { DetourConfig } from "@detour/ext-proc";
 import { startSidecars, startTopologyUpstreams, type Upstreams } from "../support/detour-rig.js";
 import { runExtProcToExit, startExtProcProcess, type ExtProcProcess } from "../support/ext-proc-process.js";
+import { grpcHealth } from "../support/grpc-health.js";
 import { metricValue } from "../support/prometheus-text.js";
 import { sendThroughSidecar } from "../support/sidecar-request.js";
 import { waitFor } from "../support/wait-for.js";
 import { freePort } from "../support/free-port.js";
-import { grpcHealth } from "../support/grpc-health.js";
 
 describe("detour-ext-proc binary: start-up validation", () => {
   let dir: string;

@@ -28,7 +28,7 @@ Then validates the result with 'docker compose config' where the compose plugin 
 
 Examples:
   $ detour compose --topology examples/detour.yaml --out /tmp/demo && cd /tmp/demo && docker compose up
-  $ detour compose --topology examples/detour.yaml --out . --node-image node:20-bookworm-slim`;
+  $ detour compose --topology examples/detour.yaml --out . --node-image node:24-bookworm-slim`;
 
 interface ComposeFlags {
   topology: string;

@@ -36,12 +36,12 @@ export {
   OUTCOMES,
   PASS_THROUGH,
   type DecisionInput,
-  type HeaderPair,
   type Outcome,
   type RejectAnswer,
   type Role,
   type RouteDecision,
 } from "./decision/route-decision.js";
+export type { HeaderPair } from "./header-pair.js";
 export { routingTableFromConfig, type RoutingTable, type ServiceRoutes } from "./decision/routing-table.js";
 export { serviceFromAuthority } from "./decision/destination-service.js";
 export {

@@ -1,4 +1,4 @@
-import { parseOverrides, readCarriers, ROUTE_HEADER, type AliasSpec, type ProblemCode } from "@detour/core";
+import { createCarrierConfig, parseOverrides, readCarriers, ROUTE_HEADER, type ProblemCode } from "@detour/core";
 import type { DetourConfig } from "@detour/ext-proc";
 import type { HeaderLine } from "./hostile-inputs.js";
 
@@ -63,10 +63,9 @@ export function expectedAnswer(config: DetourConfig, via: string, service: strin
   const envoyLines = envoyHeaderLines(lines);
   const spec = config.services[service];
   if (spec === undefined) throw new Error(`${service} is not a topology service`);
-  const aliases: AliasSpec[] = config.aliases.map((alias) => ("baggage" in alias ? { baggage: alias.baggage } : { header: alias.header.toLowerCase(), format: alias.format }));
   const read = readCarriers(
     envoyLines.map(([name, value]) => [name, serverText(value)] as const),
-    { aliases, limits: config.limits },
+    createCarrierConfig({ aliases: config.aliases, limits: config.limits }),
   );
   const inject = config.workloads[via]?.inject;
   const set = inject === undefined ? read.set : read.set.withDefaults(parseOverrides(inject, { strict: true }).set);

@@ -4,7 +4,7 @@ import { parseConfig } from "../config/load-config.js";
 import { decodeResponseView, encodeOtherPhase, encodeRequestHeaders, PROCESS_PATH, type ResponseView } from "../service/protobuf-adapter.js";
 import { createExtProcServer, type ExtProcServer } from "./create-ext-proc-server.js";
 import type { GrpcTransportKind } from "./grpc-transport.js";
-import type { HeaderPair } from "../decision/route-decision.js";
+import type { HeaderPair } from "../header-pair.js";
 import { pino } from "pino";
 
 const config = parseConfig({

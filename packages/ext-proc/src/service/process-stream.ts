@@ -108,7 +108,7 @@ export function createProcessHandler(deps: ProcessStreamDeps): (call: ProcessCal
           const trusted =
             role === "edge"
               ? decideEdge({ authority: message.authority, headers: message.headers, sourceAddress: message.sourceAddress }, table, trust, finding)
-              : decideTokenHop({ authority: message.authority, headers: message.headers, workload, role }, table, trust, finding);
+              : decideTokenHop({ authority: message.authority, headers: message.headers, workload }, table, trust, finding);
           decision = trusted;
           answer = encodeDecision(trusted);
           metrics.recordTrust(role, trusted.trust);
@@ -151,7 +151,7 @@ export function createProcessHandler(deps: ProcessStreamDeps): (call: ProcessCal
       if (message.phase === "request-headers") {
         let decision: RouteDecision = PASS_THROUGH;
         try {
-          decision = decide({ authority: message.authority, headers: message.headers, workload, role }, table);
+          decision = decide({ authority: message.authority, headers: message.headers, workload }, table);
           answer = encodeDecision(decision);
         } catch (error) {
           logger.warn({ err: error, workload }, "route decision failed; the request continues on the baseline");

@@ -24,7 +24,8 @@ import {
 } from "../gen/envoy/service/ext_proc/v3/external_processor_pb.js";
 import { HttpStatusSchema } from "../gen/envoy/type/v3/http_status_pb.js";
 import { AUTHORITY_HEADER, EXT_PROC_ATTRIBUTES_KEY, SOURCE_ADDRESS_ATTRIBUTE } from "../constants.js";
-import type { HeaderPair, RouteDecision } from "../decision/route-decision.js";
+import type { RouteDecision } from "../decision/route-decision.js";
+import type { HeaderPair } from "../header-pair.js";
 
 /** The gRPC path Envoy calls (envoy/service/ext_proc/v3/external_processor.proto). */
 export const PROCESS_PATH = "/envoy.service.ext_proc.v3.ExternalProcessor/Process";

@@ -78,7 +78,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       return error.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
     }
     if (error instanceof DetourError) {
-      io.stderr.write(`detour: ${error.message}\n`);
+      io.stderr.write(`detour: (${error.code}) ${error.message}\n`);
       return exitCodeFor(error);
     }
     io.stderr.write(`detour: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);

@@ -28,7 +28,8 @@ export {
   type EdgeTokensConfig,
   type TokenKeyConfig,
 } from "./config/edge-config-schema.js";
-export { documentPath, loadConfigFile, parseConfig, parseConfigText } from "./config/load-config.js";
+export { loadConfigFile, parseConfig, parseConfigText } from "./config/load-config.js";
+export { isConfigError, readYamlConfig } from "./config/yaml-config-file.js";
 export { ROLE_METADATA, WORKLOAD_METADATA } from "./constants.js";
 export { EDGE_MARKER_HEADER, EDGE_MARKER_VALUE, MAX_TOKEN_BYTES, SOURCE_ADDRESS_ATTRIBUTE, TOKEN_REJECT_STATUS } from "./constants.js";
 export {

@@ -88,7 +88,7 @@ async function runDemo(flags: DemoFlags, io: CliIo): Promise<number> {
   const config = loadTopology(topologyFile, io.cwd);
   const requests = readDemoRequests(flags.requests ?? layout.requests);
   const edge = edgeSettingsFromTopology(config);
-  if (edge === undefined) throw new DetourError("topology-invalid", `${topologyFile} has no edge: section: the demo needs one (edge: { listen: 127.0.0.1:10000, service: frontend })`);
+  if (edge === undefined) throw new DetourError("invalid-config", `${topologyFile} has no edge: section: the demo needs one (edge: { listen: 127.0.0.1:10000, service: frontend })`);
   const edgePort = flags.port ?? (Number(edge.listen.slice(edge.listen.lastIndexOf(":") + 1)) || DEFAULT_EDGE_PORT);
   const progress = (line: string) => io.stderr.write(`detour demo: ${line}\n`);
 

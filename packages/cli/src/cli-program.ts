@@ -7,15 +7,13 @@ import { registerEnvoyCommand } from "./commands/envoy.js";
 import { registerExplainCommand } from "./commands/explain.js";
 import { registerExtProcConfigCommand } from "./commands/ext-proc-config.js";
 import { registerKeysCommand } from "./commands/keys.js";
+import type { RegisterCommand } from "./commands/register-command.js";
 import { registerSchemaCommand } from "./commands/schema.js";
 import { registerTokenCommand } from "./commands/token.js";
 import { registerValidateCommand } from "./commands/validate.js";
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, exitCodeFor } from "./exit-codes.js";
 
 const VERSION = "0.1.0";
-
-/** Registers one subcommand; `done` records the action's exit code. */
-export type RegisterCommand = (program: Command, io: CliIo, done: (code: number) => void) => void;
 
 const COMMANDS: readonly RegisterCommand[] = [
   registerDemoCommand,

@@ -1,7 +1,7 @@
 import { Option, type Command } from "commander";
 import { DetourError } from "@detour/core";
 import type { CliIo } from "../cli-io.js";
-import type { RegisterCommand } from "../cli-program.js";
+import type { RegisterCommand } from "./register-command.js";
 import { ensureEnvoy, ENVOY_VERSION, findEnvoy } from "../envoy-binary.js";
 import { edgeSettingsFromTopology } from "../envoy-config/edge-settings.js";
 import { EXIT_FAILURE, EXIT_OK } from "../exit-codes.js";
@@ -13,7 +13,7 @@ import { demoTokenBanner, demoTokenRequests } from "../demo/demo-token.js";
 import { assertPortFree } from "../demo/loopback-ports.js";
 import { ProcessSupervisor } from "../demo/process-supervisor.js";
 import { repoLayout } from "../demo/repo-layout.js";
-import { curlLine } from "../demo/demo-report.js";
+import { curlLine } from "../demo/curl-line.js";
 import { loadTopology } from "../topology/load-topology.js";
 import { relative } from "node:path";
 

@@ -17,15 +17,6 @@ export interface Expectation {
 }
 
 /**
- * A header value as the server reads Envoy's `raw_value` bytes: one char per byte (latin1, as
- * packages/ext-proc's protobuf adapter does), which is how these lines are written already.
- * Override grammar is ASCII, so the decoding only shows in lengths (limits count bytes).
- */
-function serverText(latin1: string): string {
-  return latin1;
-}
-
-/**
  * What Envoy 1.40's HTTP/1 codec hands on for the header lines as sent (raw bytes, `latin1`),
  * as observed by this suite: a bare LF ends a line like CRLF does, a line that starts with SP or
  * HTAB continues the previous value (obs-fold, joined with one SP), an empty line ends the
@@ -55,7 +46,7 @@ export function envoyHeaderLines(lines: readonly HeaderLine[]): HeaderLine[] {
 
 /**
  * The oracle: the answer a correct sidecar gives, computed with @detour/core's readCarriers (not
- * the server's decide()) plus the topology rules of DESIGN.md §3: the workload's injection
+ * the server's decide()) plus the topology's rules: the workload's injection
  * merged under the request's set, a named unknown version is a miss (fallback or reject), a
  * wildcard without a matching version quietly leaves the baseline.
  */
@@ -63,10 +54,9 @@ export function expectedAnswer(config: DetourConfig, via: string, service: strin
   const envoyLines = envoyHeaderLines(lines);
   const spec = config.services[service];
   if (spec === undefined) throw new Error(`${service} is not a topology service`);
-  const read = readCarriers(
-    envoyLines.map(([name, value]) => [name, serverText(value)] as const),
-    createCarrierConfig({ aliases: config.aliases, limits: config.limits }),
-  );
+  // The lines are latin1 strings, one char per byte: the server reads Envoy's `raw_value` bytes
+  // the same way (packages/ext-proc's protobuf adapter), so they go to the reader as they are.
+  const read = readCarriers(envoyLines, createCarrierConfig({ aliases: config.aliases, limits: config.limits }));
   const inject = config.workloads[via]?.inject;
   const set = inject === undefined ? read.set : read.set.withDefaults(parseOverrides(inject, { strict: true }).set);
   const problems = read.problems.map((problem) => problem.code);

@@ -1,8 +1,7 @@
-import { aliasName } from "./aliases.js";
 import { decodeBaggageValueDetailed, encodeBaggageValue, scanBaggage, type MemberFinding } from "./baggage.js";
 import { BAGGAGE_HEADER, BAGGAGE_MEMBER, DETOUR_HEADER } from "./headers.js";
 import { readHeaderValues, type HeaderInput } from "./header-input.js";
-import { carrierConfigFor, type CarrierConfig } from "./carrier-config.js";
+import { aliasSteps, carrierConfigFor, type CarrierConfig } from "./carrier-config.js";
 import type { OverrideLimits } from "./limits.js";
 import { encodedOverrideText, OverrideSet, rememberEncodedOverrideText } from "./override-set.js";
 import { parseEncodedOverrides } from "./parse-encoded-overrides.js";
@@ -32,32 +31,6 @@ export interface CarrierReadResult {
   readonly conflicts: string[];
   /** Every present carrier in precedence order. */
   readonly carriers: CarrierReport[];
-}
-
-/** Alias table compiled once per config: where each alias is found among the config's names. */
-interface AliasStep {
-  readonly carrier: string;
-  readonly syntax: EntrySyntax;
-  /** Index into headerNames (header alias) or baggageKeys (baggage alias). */
-  readonly index: number;
-  readonly fromBaggage: boolean;
-}
-
-const NO_STEPS: readonly AliasStep[] = [];
-const compiledSteps = new WeakMap<CarrierConfig, readonly AliasStep[]>();
-
-function aliasSteps(config: CarrierConfig): readonly AliasStep[] {
-  if (config.aliases.length === 0) return NO_STEPS;
-  const cached = compiledSteps.get(config);
-  if (cached !== undefined) return cached;
-  const steps = config.aliases.map((spec): AliasStep => {
-    const carrier = aliasName(spec);
-    if ("baggage" in spec) return { carrier, syntax: EntrySyntax.WildcardKey, index: config.baggageKeys.indexOf(spec.baggage), fromBaggage: true };
-    const syntax = spec.format === "pairs" ? EntrySyntax.Colon : EntrySyntax.WildcardKey;
-    return { carrier, syntax, index: config.headerNames.indexOf(carrier), fromBaggage: false };
-  });
-  compiledSteps.set(config, steps);
-  return steps;
 }
 
 /**

@@ -1,40 +1,17 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { credentials, makeClientConstructor, type Client } from "@grpc/grpc-js";
-import { service as healthService } from "grpc-health-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
-import type { EnvoyProcess } from "@detour/cli";
+import type { EnvoyProcess } from "@detour/cli/envoy";
 import type { DetourConfig } from "@detour/ext-proc";
 import { startSidecars, startTopologyUpstreams, type Upstreams } from "../support/detour-rig.js";
 import { runExtProcToExit, startExtProcProcess, type ExtProcProcess } from "../support/ext-proc-process.js";
 import { metricValue } from "../support/prometheus-text.js";
 import { sendThroughSidecar } from "../support/sidecar-request.js";
 import { waitFor } from "../support/wait-for.js";
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-function grpcHealth(port: number, serviceName: string): Promise<string> {
-  const Health = makeClientConstructor(healthService as never, "Health") as unknown as new (address: string, creds: ReturnType<typeof credentials.createInsecure>) => Client & {
-    check(request: { service: string }, callback: (error: Error | null, response?: { status: string }) => void): void;
-  };
-  const client = new Health(`127.0.0.1:${port}`, credentials.createInsecure());
-  return new Promise((resolve, reject) =>
-    client.check({ service: serviceName }, (error, response) => {
-      client.close();
-      if (error) reject(error);
-      else resolve(String(response?.status));
-    }),
-  );
-}
+import { freePort } from "../support/free-port.js";
+import { grpcHealth } from "../support/grpc-health.js";
 
 describe("detour-ext-proc binary: start-up validation", () => {
   let dir: string;

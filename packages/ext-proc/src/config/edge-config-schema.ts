@@ -1,6 +1,7 @@
 import { isIP } from "node:net";
 import { HEADER_NAME_PATTERN, isReservedHeader, isValidVersion, SERVICE_NAME_PATTERN } from "@detour/core";
 import { z } from "zod";
+import { hostPortSchema } from "./host-port-schema.js";
 
 /*
  * The `edge:` section of detour.yaml (docs/security.md): who may set an override at
@@ -85,9 +86,7 @@ export const edgeTokensSchema = z.strictObject({
 });
 
 export const edgeSchema = z.strictObject({
-  listen: z
-    .string()
-    .regex(/^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, "must be host:port, e.g. 127.0.0.1:10000")
+  listen: hostPortSchema("127.0.0.1:10000")
     .default("127.0.0.1:10000")
     .describe("address of the edge listener (the front door; generators only)"),
   service: z.string().min(1).optional().describe("the service the edge forwards every request to (generators; the edge ext_proc routes it)"),

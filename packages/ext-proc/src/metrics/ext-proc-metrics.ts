@@ -16,7 +16,7 @@ export interface ExtProcMetrics {
   streamClosed(): void;
   recordReload(result: "success" | "failure"): void;
   recordUnexpectedMessage(phase: string): void;
-  /** Edge trust (issue 7): what was admitted and every refused override attempt, by reason. */
+  /** Edge trust: what was admitted and every refused override attempt, by reason. */
   recordTrust(role: string, verdict: TrustVerdict): void;
 }
 

@@ -8,15 +8,13 @@ import { registerExplainCommand } from "./commands/explain.js";
 import { registerExtProcConfigCommand } from "./commands/ext-proc-config.js";
 import { registerKeysCommand } from "./commands/keys.js";
 import { registerKubernetesCommand } from "./commands/kubernetes.js";
+import type { RegisterCommand } from "./commands/register-command.js";
 import { registerSchemaCommand } from "./commands/schema.js";
 import { registerTokenCommand } from "./commands/token.js";
 import { registerValidateCommand } from "./commands/validate.js";
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, exitCodeFor } from "./exit-codes.js";
 
 const VERSION = "0.1.0";
-
-/** Registers one subcommand; `done` records the action's exit code. */
-export type RegisterCommand = (program: Command, io: CliIo, done: (code: number) => void) => void;
 
 const COMMANDS: readonly RegisterCommand[] = [
   registerDemoCommand,
@@ -81,7 +79,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       return error.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
     }
     if (error instanceof DetourError) {
-      io.stderr.write(`detour: ${error.message}\n`);
+      io.stderr.write(`detour: (${error.code}) ${error.message}\n`);
       return exitCodeFor(error);
     }
     io.stderr.write(`detour: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);

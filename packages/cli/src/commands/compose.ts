@@ -2,7 +2,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { Option, type Command } from "commander";
 import { DetourError } from "@detour/core";
-import type { RegisterCommand } from "../cli-program.js";
+import type { RegisterCommand } from "./register-command.js";
 import { repoLayout } from "../demo/repo-layout.js";
 import { DEFAULT_SIDECAR_BASE_PORT } from "../envoy-config/detour-envoy-bootstrap.js";
 import { EXIT_FAILURE, EXIT_OK } from "../exit-codes.js";

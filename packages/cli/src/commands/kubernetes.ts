@@ -3,7 +3,7 @@ import { join, resolve } from "node:path";
 import { Option, type Command } from "commander";
 import { DetourError } from "@detour/core";
 import { readAll } from "../cli-io.js";
-import type { RegisterCommand } from "../cli-program.js";
+import type { RegisterCommand } from "./register-command.js";
 import { EXIT_OK } from "../exit-codes.js";
 import { generatedHeader } from "../generate/generated-header.js";
 import { shownPath } from "../generate/shown-path.js";

@@ -132,7 +132,7 @@ function cidrRange(cidr: string): Json {
  */
 export function edgeListener(config: DetourConfig, settings: EdgeSettings, options: EdgeListenerOptions = {}): Json {
   const listen = parseHostPort(settings.listen);
-  if (listen === undefined) throw new DetourError("topology-invalid", `edge.listen: '${settings.listen}' is not host:port`);
+  if (listen === undefined) throw new DetourError("invalid-config", `edge.listen: '${settings.listen}' is not host:port`);
   const trustedCidrs = config.edge?.trustedCidrs ?? [];
   // Principals are known only to ext_proc (from the header Envoy sets after the TLS
   // handshake), so with trusted principals plain carriers must reach it; the routes still

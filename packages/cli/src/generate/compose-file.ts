@@ -30,7 +30,7 @@ export interface ComposeOptions {
 /** The parts of an address the topology schema validated. */
 function addressOf(address: string): HostPort {
   const parsed = parseHostPort(address);
-  if (parsed === undefined) throw new DetourError("topology-invalid", `'${address}' is not host:port`);
+  if (parsed === undefined) throw new DetourError("invalid-config", `'${address}' is not host:port`);
   return parsed;
 }
 

@@ -41,7 +41,7 @@ export function serverConfigForCluster(topology: DetourConfig): ClusterServerCon
     const other = seen.get(name);
     if (other !== undefined && other !== file) {
       throw new DetourError(
-        "topology-invalid",
+        "invalid-config",
         `edge.tokens.keys.${index}: '${file}' and '${other}' have the same file name '${name}': in the cluster both would be key '${name}' of one Secret; rename one`,
       );
     }

@@ -35,6 +35,8 @@ type Entry =
   | { skip: string };
 
 const CONTAINER_LANE = "Docker: the container lane (npm run test:containers) runs this against a private daemon";
+const KUBERNETES_LANE = "kubectl against a cluster: the Kubernetes lane (npm run test:kubernetes) pipes the rendered stream through kubectl apply --server-side and kubectl delete -f - on a real API server";
+const KUBERNETES_CLUSTER = "needs a reader's cluster (with running pods), which no test has";
 const BUILT_ALREADY = "npm test's first step; rebuilding while other suites read dist/ would race them";
 const ENTRIES: Record<string, Entry> = {
   // README.md
@@ -73,7 +75,6 @@ const ENTRIES: Record<string, Entry> = {
   "DETOUR_RELIABILITY=quick npm run test:reliability": { skip: "a CI lane of its own (.ci/run)" },
   "DETOUR_RELIABILITY=full npm run test:reliability": { skip: "the full reliability run takes hours; .ci/run runs the quick profile" },
   "DETOUR_RELIABILITY=full DETOUR_RELIABILITY_KEEP=1 npm run test:reliability": { skip: "the full reliability run takes hours" },
-  "DETOUR_RELIABILITY_TRANSPORT=node-http2 npm run test:reliability": { skip: "a reliability run (minutes of load); .ci/run runs the quick profile" },
   // docs/security.md and packages/cli/README.md: keys and tokens
   "detour keys generate --kid 2025-06 --out keys --jwks keys/jwks.json": { run: "scratch" },
   "detour token sign --set 'pricing=v2' --ttl 1h --key keys/2025-06.key.pem [--kid K] [--aud A] [--sub alice] [--services pricing]": {
@@ -111,6 +112,44 @@ const ENTRIES: Record<string, Entry> = {
   "npm install @detour/otel @opentelemetry/api@1.9": { skip: "npm run test:packages runs it with the packed tarballs, on Node 20" },
   "npm install @detour/otel @opentelemetry/api@1.9 @opentelemetry/core@2 @opentelemetry/context-async-hooks@2 @opentelemetry/instrumentation@0.223 @opentelemetry/instrumentation-http@0.223 @opentelemetry/instrumentation-undici@0.33":
     { skip: "npm run test:packages runs it with the packed tarballs" },
+  // README.md, docs/kubernetes.md, packages/cli/README.md: installing into a cluster
+  "npx detour kubernetes --topology detour.yaml --namespace shop --image registry.example.com/detour-ext-proc:0.1.0 | kubectl apply --server-side --field-manager detour -f -":
+    { skip: KUBERNETES_LANE },
+  "npx detour kubernetes --topology detour.yaml --namespace shop --image registry.example.com/detour-ext-proc:0.1.0": { run: "scratch", output: /^kind: Deployment$/m },
+  "npx detour kubernetes --topology detour.yaml --namespace shop --mode gamma --service-port 8080": { run: "scratch", output: /kind: HTTPRoute\n/ },
+  "detour kubernetes --topology examples/detour.yaml --namespace shop --helm-values > values.yaml": {
+    run: "scratch",
+    script: ["detour kubernetes --topology examples/detour.yaml --namespace shop --helm-values > values.yaml", "grep -q '^namespace: shop$' values.yaml"],
+  },
+  "detour kubernetes --topology examples/detour.yaml --namespace shop | kubectl apply --server-side --field-manager detour -f -": { skip: KUBERNETES_LANE },
+  "kubectl get virtualservices,destinationrules -A -o yaml > existing.yaml": { skip: KUBERNETES_CLUSTER },
+  "npx detour kubernetes --topology detour.yaml --namespace shop --existing existing.yaml": {
+    run: "scratch",
+    script: ["printf 'apiVersion: v1\\nkind: List\\nitems: []\\n' > existing.yaml", "npx detour kubernetes --topology detour.yaml --namespace shop --existing existing.yaml"],
+    output: /kind: VirtualService\n/,
+  },
+  "kubectl -n shop exec deploy/frontend-v1 -c frontend -- curl -s -H 'x-detour: pricing=v2' http://pricing/quote": {
+    skip: `${KUBERNETES_CLUSTER}; test/istio sends the same request through Istio-shaped Envoys patched by the rendered EnvoyFilters`,
+  },
+  'curl -s -H "x-detour-token: $(npx detour token sign --set \'pricing=v2\' --ttl 1h --key keys/2025-06.key.pem)" https://shop.example.com/': {
+    skip: "an example host, not a service of this repository; test/istio admits a signed token at an Istio-shaped gateway",
+  },
+  "npx detour kubernetes --topology detour.yaml --namespace shop | kubectl delete -f -": { skip: KUBERNETES_LANE },
+  "kubectl delete -n shop deployment,service,configmap,serviceaccount,poddisruptionbudget,envoyfilter,destinationrule,virtualservice -l app.kubernetes.io/part-of=detour":
+    { skip: KUBERNETES_CLUSTER },
+  "kubectl delete -n istio-system envoyfilter -l app.kubernetes.io/part-of=detour": { skip: KUBERNETES_CLUSTER },
+  "helm uninstall detour --namespace shop": { skip: `${KUBERNETES_CLUSTER}; test/kubernetes/helm-chart.test.ts renders and lints the chart` },
+  "flock /tmp/detour-bench.lock node bench/skip-ablation.mjs --reference istio-plain --only istio-routes,istio-detour,istio-skipfilter,istio-override --seconds 4 --rounds 5": {
+    skip: "a benchmark (minutes of load on both cores); npm run bench -- --quick runs in .ci/run",
+  },
+  // docs/containers.md: detour's server image
+  'docker build -f deploy/docker/ext-proc.Dockerfile --label org.opencontainers.image.version=0.1.0 -t registry.example.com/detour-ext-proc:0.1.0 "$(scripts/ext-proc-image-context)"': {
+    skip: `${CONTAINER_LANE} (scripts/build-images builds this Dockerfile on the context of scripts/ext-proc-image-context)`,
+  },
+  "docker push registry.example.com/detour-ext-proc:0.1.0": { skip: "pushes to a registry of the reader's; no registry is reachable from a test" },
+  'docker run --rm --read-only --cap-drop ALL --security-opt no-new-privileges -v "$PWD/etc-detour:/etc/detour:ro" -p 50051:50051 -p 9464:9464 detour-ext-proc:0.1.0': {
+    skip: `${CONTAINER_LANE} (test/containers/ext-proc-image.test.ts runs the image read-only with capabilities dropped)`,
+  },
   // packages/ext-proc/README.md: development
   "npx vitest run packages/ext-proc": { skip: "part of npm test (this run)" },
   "npx vitest run test/ext-proc": { skip: "part of npm test (this run)" },

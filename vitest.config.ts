@@ -1,30 +1,22 @@
 import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
 
-const src = (pkg: string) => fileURLToPath(new URL(`./packages/${pkg}/src/index.ts`, import.meta.url));
+const packages = fileURLToPath(new URL("./packages/", import.meta.url));
 
 // Tests run against the TypeScript sources of every workspace package; child processes that
 // need a real binary (ext-proc server, cli) run the built dist/ (npm test builds first).
+// `@detour/x` is packages/x/src/index.ts and a subpath export `@detour/x/y` is packages/x/src/y.ts,
+// as the packages' `exports` maps them in dist.
 export default defineConfig({
   resolve: {
-    alias: {
-      "@detour/core": src("core"),
-      "@detour/ext-proc": src("ext-proc"),
-      "@detour/otel": src("otel"),
-      "@detour/express": src("express"),
-      "@detour/fastify": src("fastify"),
-      "@detour/messaging/kafkajs": fileURLToPath(new URL("./packages/messaging/src/kafkajs/index.ts", import.meta.url)),
-      "@detour/messaging/nats": fileURLToPath(new URL("./packages/messaging/src/nats/index.ts", import.meta.url)),
-      "@detour/messaging/jetstream": fileURLToPath(new URL("./packages/messaging/src/jetstream/index.ts", import.meta.url)),
-      "@detour/messaging/amqplib": fileURLToPath(new URL("./packages/messaging/src/amqplib/index.ts", import.meta.url)),
-      "@detour/messaging/platformatic-kafka": fileURLToPath(new URL("./packages/messaging/src/platformatic-kafka/index.ts", import.meta.url)),
-      "@detour/messaging": src("messaging"),
-      "@detour/cli": src("cli"),
-    },
+    alias: [
+      { find: /^@detour\/(core|ext-proc|otel|express|fastify|messaging|cli)$/, replacement: `${packages}$1/src/index.ts` },
+      { find: /^@detour\/(core|ext-proc|otel|express|fastify|messaging|cli)\/([a-z-]+)$/, replacement: `${packages}$1/src/$2.ts` },
+    ],
   },
   test: {
     include: ["packages/*/src/**/*.test.ts", "test/**/*.test.ts", "examples/src/**/*.test.ts"],
-    exclude: ["test/reliability/**", "test/containers/**", "test/messaging/**", "**/node_modules/**", "**/dist/**"],
+    exclude: ["test/reliability/**", "test/containers/**", "test/kubernetes/**", "test/packages/**", "test/messaging/**", "**/node_modules/**", "**/dist/**"],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     // Envoy-backed suites start real processes; two cores do not like many at once.

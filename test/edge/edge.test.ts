@@ -1,12 +1,11 @@
 import { copyFileSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { startEnvoy, type EnvoyProcess } from "@detour/cli";
+import { startEnvoy, type EnvoyProcess } from "@detour/cli/envoy";
 import { createExtProcServer, type DetourConfig, type ExtProcServer } from "@detour/ext-proc";
 import { detourEnvoyYaml } from "../../packages/cli/src/envoy-config/detour-envoy-bootstrap.js";
 import { envoyBin } from "../support/envoy.js";
@@ -14,6 +13,7 @@ import { startTopologyUpstreams, type Upstreams } from "../support/detour-rig.js
 import { metricValue } from "../support/prometheus-text.js";
 import { tokenFor, writeSuiteKeys, type SuiteKeys } from "./edge-keys.js";
 import { sendToListener } from "./edge-request.js";
+import { freePort } from "../support/free-port.js";
 
 type HeaderSpec = string | string[];
 
@@ -41,14 +41,6 @@ interface EdgeCase {
 
 const cases = parse(readFileSync(new URL("./edge-cases.yaml", import.meta.url), "utf8")) as EdgeCase[];
 const TOPOLOGY = fileURLToPath(new URL("./edge-topology.yaml", import.meta.url));
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 /** One ext_proc server (in-process, logging into `logs`) and the Envoy in front of it. */
 interface Rig {
@@ -111,7 +103,7 @@ describe("edge trust through real Envoy", () => {
     }
     await upstreams?.close();
     if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
-    // The count the issue asks for: every hostile case tried, and how many the edge defeated.
+    // The hostile cases tried and how many the edge defeated, for the run's log.
     console.log(`edge suite: ${hostile.tried} hostile cases tried, ${hostile.passed} passed`);
   });
 

@@ -14,7 +14,7 @@ import { JETSTREAM_ACK_WAIT_MS } from "./support/clients/nats-client.js";
 import type { ClientHarness, OpenClient } from "./support/clients/client-harness.js";
 import { startWorker, type ConsumerWorker, type HandledLog } from "./support/consumer-workers.js";
 
-/** Messages per run (the number). */
+/** Messages per run: enough that every override of the mix occurs hundreds of times. */
 const MESSAGES = 10_000;
 const VERSIONS = ["v1", "v2", "pr-7"] as const;
 /** How often the consumers poll the server's topology and list inboxes (ms): short, so the run is short. */

@@ -1,6 +1,7 @@
-import { validateAliases, type AliasSpec } from "./aliases.js";
+import type { AliasSpec } from "./aliases.js";
+import { createCarrierConfig, type CarrierConfig } from "./carrier-config.js";
 import { DetourError } from "./detour-error.js";
-import { resolveLimits, type OverrideLimits } from "./limits.js";
+import { DEFAULT_LIMITS, type OverrideLimits } from "./limits.js";
 import { isValidService, isValidVersion } from "./override-grammar.js";
 import type { OverrideSet } from "./override-set.js";
 import { parseOverrides } from "./parse-overrides.js";
@@ -56,11 +57,14 @@ export class Topology {
   readonly document: TopologyDocument;
   readonly #services: ReadonlyMap<string, ServiceTopology>;
   readonly #injections: ReadonlyMap<string, OverrideSet>;
+  /** The topology's aliases and limits, checked, in the form readCarriers takes. */
+  readonly carriers: CarrierConfig;
 
-  private constructor(document: TopologyDocument, services: Map<string, ServiceTopology>, injections: Map<string, OverrideSet>) {
+  private constructor(document: TopologyDocument, services: Map<string, ServiceTopology>, injections: Map<string, OverrideSet>, carriers: CarrierConfig) {
     this.document = document;
     this.#services = services;
     this.#injections = injections;
+    this.carriers = carriers;
   }
 
   /**
@@ -112,27 +116,20 @@ export class Topology {
       documentWorkloads[key] = { inject: spec.inject };
       if (!set.isEmpty) injections.set(key, set);
     }
-    const aliases = doc.aliases === undefined ? [] : doc.aliases;
-    if (!Array.isArray(aliases)) invalid("aliases", "must be an array");
+    let carriers: CarrierConfig;
     try {
-      validateAliases(aliases as AliasSpec[]);
+      carriers = createCarrierConfig({ aliases: doc.aliases as AliasSpec[] | undefined, limits: doc.limits as Partial<OverrideLimits> | undefined });
     } catch (error) {
-      invalid("aliases", (error as Error).message);
-    }
-    let limits: OverrideLimits;
-    try {
-      limits = resolveLimits(doc.limits === undefined ? undefined : (record(doc.limits, "limits") as Partial<OverrideLimits>));
-    } catch (error) {
-      invalid("limits", (error as Error).message);
+      invalid(error instanceof DetourError && error.code === "invalid-limits" ? "limits" : "aliases", (error as Error).message);
     }
     const document: TopologyDocument = deepFreeze({
       format: TOPOLOGY_FORMAT,
       services: documentServices,
       workloads: documentWorkloads,
-      aliases: (aliases as AliasSpec[]).map((spec) => ({ ...spec })),
-      limits: { maxEntries: limits.maxEntries, maxValueBytes: limits.maxValueBytes },
+      aliases: carriers.aliases.map((spec) => ({ ...spec })),
+      limits: { maxEntries: carriers.limits.maxEntries, maxValueBytes: carriers.limits.maxValueBytes },
     });
-    return new Topology(document, services, injections);
+    return new Topology(document, services, injections, carriers);
   }
 
   get aliases(): readonly AliasSpec[] {
@@ -197,8 +194,15 @@ export function topologyDocumentFromConfig(config: unknown): TopologyDocument {
     const spec = objectOr(alias);
     return typeof spec.header === "string" ? { header: spec.header.toLowerCase(), format: spec.format } : { baggage: spec.baggage };
   }) as AliasSpec[];
-  const limits = resolveLimits(given.limits === undefined ? undefined : (objectOr(given.limits) as Partial<OverrideLimits>));
-  return { format: TOPOLOGY_FORMAT, services, workloads, aliases, limits: { maxEntries: limits.maxEntries, maxValueBytes: limits.maxValueBytes } };
+  // Defaults filled in, nothing checked: Topology.fromDocument checks the limits as it does the rest.
+  const limits = objectOr(given.limits);
+  return {
+    format: TOPOLOGY_FORMAT,
+    services,
+    workloads,
+    aliases,
+    limits: { maxEntries: (limits.maxEntries ?? DEFAULT_LIMITS.maxEntries) as number, maxValueBytes: (limits.maxValueBytes ?? DEFAULT_LIMITS.maxValueBytes) as number },
+  };
 }
 
 function objectOr(value: unknown): Record<string, unknown> {

@@ -1,5 +1,5 @@
 import { propagation } from "@opentelemetry/api";
-import { aliasName, BAGGAGE_HEADER, DETOUR_HEADER, TOKEN_HEADER, type AliasSpec } from "@detour/core";
+import { TOKEN_HEADER } from "@detour/core";
 
 /**
  * Message headers as the broker clients hand them over: strings, Buffers (kafkajs,
@@ -23,13 +23,13 @@ export function headerText(value: unknown): string | undefined {
 }
 
 /**
- * The lower-case header names a consumer reads from a message: detour's carriers, the alias
- * headers in use, and the fields of the registered OpenTelemetry propagator (traceparent, ...),
- * so a handler continues the producer's trace even where no messaging instrumentation extracted it.
+ * The lower-case header names a consumer reads from a message: the carrier names of its config
+ * (x-detour, baggage, alias headers), the override token, and the fields of the registered
+ * OpenTelemetry propagator (traceparent, ...), so a handler continues the producer's trace even
+ * where no messaging instrumentation extracted it.
  */
-export function consumedHeaderNames(aliases: readonly AliasSpec[]): readonly string[] {
-  const names = new Set<string>([DETOUR_HEADER, BAGGAGE_HEADER, TOKEN_HEADER]);
-  for (const alias of aliases) if ("header" in alias) names.add(aliasName(alias));
+export function consumedHeaderNames(carrierNames: readonly string[]): readonly string[] {
+  const names = new Set<string>([...carrierNames, TOKEN_HEADER]);
   for (const field of propagation.fields()) names.add(field.toLowerCase());
   return Object.freeze([...names]);
 }

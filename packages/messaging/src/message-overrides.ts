@@ -1,36 +1,35 @@
 import { context, type Context } from "@opentelemetry/api";
-import type { Topology } from "@detour/core";
-import { incomingOverrides, type IncomingOverrides, type ReadOverrideOptions } from "@detour/otel";
+import { createCarrierConfig, type CarrierConfig, type CarrierOptions, type Topology } from "@detour/core";
+import { incomingOverrides, type IncomingOverrides } from "@detour/otel";
 import { consumedHeaderNames } from "./message-headers.js";
 
 /**
  * Reads a consumed message's override the way the sidecars read a request's: with the aliases and
- * limits of the topology in use (the server's detour.yaml), or fixed options when given.
+ * limits of the topology in use (the server's detour.yaml), or fixed options when given (checked
+ * here: bad ones throw DetourError).
  */
 export class MessageOverrideReader {
   readonly #topology: () => Topology | undefined;
-  readonly #fixed: ReadOverrideOptions | undefined;
-  #namesFor: readonly unknown[] | undefined;
-  readonly #cache = new WeakMap<Context, { aliases: ReadOverrideOptions["aliases"]; entries: Map<string, IncomingOverrides> }>();
+  readonly #fixed: CarrierConfig | undefined;
+  #namesFor: CarrierConfig | undefined;
   #names: readonly string[] = [];
+  readonly #cache = new WeakMap<Context, { config: CarrierConfig; entries: Map<string, IncomingOverrides> }>();
 
-  constructor(topology: () => Topology | undefined, fixed?: ReadOverrideOptions) {
+  constructor(topology: () => Topology | undefined, fixed?: CarrierOptions) {
     this.#topology = topology;
-    this.#fixed = fixed;
+    this.#fixed = fixed === undefined ? undefined : createCarrierConfig(fixed, "MessageOverrideReader");
   }
 
-  #options(): ReadOverrideOptions {
-    if (this.#fixed !== undefined) return this.#fixed;
-    const topology = this.#topology();
-    return topology === undefined ? {} : { aliases: topology.aliases, limits: topology.limits };
+  #config(): CarrierConfig {
+    return this.#fixed ?? this.#topology()?.carriers ?? createCarrierConfig();
   }
 
   /** Lower-case header names worth decoding from a message (recomputed when the aliases change). */
   names(): readonly string[] {
-    const aliases = this.#options().aliases ?? [];
-    if (this.#namesFor !== aliases) {
-      this.#names = consumedHeaderNames(aliases);
-      this.#namesFor = aliases;
+    const config = this.#config();
+    if (this.#namesFor !== config) {
+      this.#names = consumedHeaderNames(config.headerNames);
+      this.#namesFor = config;
     }
     return this.#names;
   }
@@ -41,19 +40,19 @@ export class MessageOverrideReader {
    * exactly this message's override and token; an inherited override is dropped.
    */
   read(picked: Readonly<Record<string, string>>, parent: Context = context.active()): IncomingOverrides {
-    const options = this.#options();
+    const config = this.#config();
     // Consecutive messages of a stream usually carry the same headers and are read under the
-    // same parent (the client's, or the topology's aliases' would differ): answer those from a
-    // small cache instead of extracting again. Contexts are immutable, so sharing one is safe.
+    // same parent (the client's) and config: answer those from a small cache instead of
+    // extracting again. Contexts are immutable, so sharing one is safe.
     const key = cacheKey(picked);
     let byKey = this.#cache.get(parent);
-    if (byKey === undefined || byKey.aliases !== options.aliases) {
-      byKey = { aliases: options.aliases, entries: new Map() };
+    if (byKey === undefined || byKey.config !== config) {
+      byKey = { config, entries: new Map() };
       this.#cache.set(parent, byKey);
     }
     const cached = byKey.entries.get(key);
     if (cached !== undefined) return cached;
-    const read = incomingOverrides(picked, options, parent);
+    const read = incomingOverrides(picked, config, parent);
     if (byKey.entries.size >= READ_CACHE_LIMIT) byKey.entries.clear();
     byKey.entries.set(key, read);
     return read;

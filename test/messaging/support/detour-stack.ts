@@ -4,7 +4,7 @@ import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { EnvoyProcess } from "@detour/cli";
+import type { EnvoyProcess } from "@detour/cli/envoy";
 import { createExtProcServer, type DetourConfig, type ExtProcServer } from "@detour/ext-proc";
 import { pino } from "pino";
 import { signToken } from "../../../packages/cli/src/token/sign-token.js";

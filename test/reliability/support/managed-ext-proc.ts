@@ -3,7 +3,7 @@ import { stringify } from "yaml";
 import type { DetourConfig } from "@detour/ext-proc";
 import { startExtProcProcess, type ExtProcProcess, type LogLine } from "../../support/ext-proc-process.js";
 import { metricValue } from "../../support/prometheus-text.js";
-import { trackChild } from "./child-sweep.js";
+import { trackChild } from "../../support/child-sweep.js";
 
 /**
  * One ext_proc server binary on a fixed gRPC port (so Envoy's cluster finds it again after a

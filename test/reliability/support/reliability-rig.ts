@@ -1,15 +1,15 @@
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { stringify } from "yaml";
-import { EXT_PROC_CLUSTER, GRACEFUL_CLOSE_RUNTIME_KEY, envoyBootstrapFromTopology, startEnvoy, type EnvoyProcess } from "@detour/cli";
+import { EXT_PROC_CLUSTER, GRACEFUL_CLOSE_RUNTIME_KEY, envoyBootstrapFromTopology } from "@detour/cli";
+import { startEnvoy, type EnvoyProcess } from "@detour/cli/envoy";
 import type { DetourConfig } from "@detour/ext-proc";
 import { startTopologyUpstreams, type Upstreams } from "../../support/detour-rig.js";
 import { envoyBin } from "../../support/envoy.js";
-import { trackChild } from "./child-sweep.js";
+import { trackChild } from "../../support/child-sweep.js";
 import { ManagedExtProc } from "./managed-ext-proc.js";
-import { transportUnderTest } from "./reliability-profile.js";
+import { freePort } from "../../support/free-port.js";
 
 export interface RigOptions {
   /** ext_proc server processes behind Envoy's ext_proc cluster (2 for rolling restarts). */
@@ -51,14 +51,6 @@ export interface Rig {
   close(): Promise<void>;
 }
 
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
 /**
  * Upstreams for every version of the reference topology, N ext_proc server binaries on fixed
  * loopback ports, and one real Envoy (one worker) whose ext_proc cluster lists them all.
@@ -78,10 +70,9 @@ export async function startRig(options: RigOptions = {}): Promise<Rig> {
     for (let index = 0; index < count; index++) {
       const port = await freePort();
       const server = new ManagedExtProc(`ext-proc-${index + 1}`, join(dir, `detour-${index + 1}.yaml`), port);
-      const transport = transportUnderTest();
       server.writeConfig({
         ...base,
-        server: { ...base.server, listen: `127.0.0.1:${port}`, metrics: "127.0.0.1:0", logLevel: options.serverLogLevel ?? "info", ...(transport === undefined ? {} : { transport }) },
+        server: { ...base.server, listen: `127.0.0.1:${port}`, metrics: "127.0.0.1:0", logLevel: options.serverLogLevel ?? "info" },
       });
       servers.push(server);
       cleanup.push(() => server.close());

@@ -1,7 +1,7 @@
 import { relative, resolve } from "node:path";
 import { Option, type Command } from "commander";
 import type { CliIo } from "../cli-io.js";
-import type { RegisterCommand } from "../cli-program.js";
+import type { RegisterCommand } from "./register-command.js";
 import { EXIT_OK } from "../exit-codes.js";
 import { generateKeys } from "../token/generate-keys.js";
 

@@ -12,23 +12,21 @@ import {
   type Problem,
 } from "@detour/core";
 import { REJECT_STATUS } from "../constants.js";
+import type { HeaderPair } from "../header-pair.js";
 import { serviceFromAuthority } from "./destination-service.js";
 import type { RoutingTable, ServiceRoutes } from "./routing-table.js";
 import { joinedHeaderLines } from "./joined-header-lines.js";
 
 /**
- * Who is asking. `outbound` is a sidecar's egress listener (this issue); `edge` is the front
- * door, whose token handling arrives with issue 7 and is routed like outbound until then.
+ * Who is asking: `outbound` is a sidecar's egress listener, `edge` the front door, whose trust
+ * rules (tokens, trusted sources) trust-decision.ts applies before the same routing.
  */
 export type Role = "outbound" | "edge";
 
-/** What is counted per decision (DESIGN.md §3), by destination service. */
+/** What is counted per decision, by destination service (detour_ext_proc_decisions_total). */
 export type Outcome = "requested" | "applied" | "fallback" | "rejected" | "invalid" | "conflict" | "injected";
 
 export const OUTCOMES: readonly Outcome[] = ["requested", "applied", "fallback", "rejected", "invalid", "conflict", "injected"];
-
-/** A request header as Envoy hands it over: lower-case name, one entry per field line. */
-export type HeaderPair = readonly [name: string, value: string];
 
 export interface DecisionInput {
   /** The hop's :authority (Host), port included as received. */
@@ -37,7 +35,6 @@ export interface DecisionInput {
   readonly headers: readonly HeaderPair[];
   /** The calling workload, `service/version`, from the stream's initial metadata. */
   readonly workload?: string | undefined;
-  readonly role?: Role | undefined;
 }
 
 export interface RejectAnswer {
@@ -130,10 +127,12 @@ function normalize(headers: readonly HeaderPair[], read: CarrierReadResult, set:
 }
 
 /**
- * Decides one hop (pure and synchronous, STYLE.md rule 4): reads every carrier, merges the
+ * Decides one hop (pure and synchronous, so it is tested without Envoy and costs no I/O on the
+ * request path): reads every carrier, merges the
  * calling workload's injection under it, normalizes the carriers, resolves the destination
- * service from :authority and checks the override against the topology. Never throws for bad
- * request data: problems are returned and the baseline serves.
+ * service from :authority and checks the override against the topology. Never throws: bad
+ * request data is returned as problems and the baseline serves, and the table's configuration
+ * was checked when it was built (routingTableFromConfig).
  */
 export function decide(input: DecisionInput, table: RoutingTable): RouteDecision {
   const headers = input.headers;
@@ -144,7 +143,7 @@ export function decide(input: DecisionInput, table: RoutingTable): RouteDecision
       break;
     }
   }
-  const read = readCarriers(headers, { aliases: table.aliases, limits: table.limits });
+  const read = readCarriers(headers, table.carriers);
   const injection = input.workload === undefined ? undefined : table.injections.get(input.workload);
   const set = injection === undefined ? read.set : read.set.withDefaults(injection);
   if (read.carriers.length === 0 && set.isEmpty && !routeHeaderPresent) return PASS_THROUGH;

@@ -2,20 +2,7 @@ import { spawn, type ChildProcess, type SpawnOptions } from "node:child_process"
 import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createServer } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
-
-/** A free TCP port on 127.0.0.1, for brokers that must be told their port before they start. */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", resolve);
-  });
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 export interface BrokerProcess {
   readonly pid: number;
@@ -90,18 +77,10 @@ export function childPids(pid: number): number[] {
 
 /** SIGTERM `pid`, SIGKILL after `graceMs`; resolves when it is gone. For processes we did not spawn ourselves. */
 export async function stopPid(pid: number, graceMs = 10_000): Promise<void> {
-  const alive = () => {
-    try {
-      process.kill(pid, 0);
-      return true;
-    } catch {
-      return false;
-    }
-  };
-  if (!alive()) return;
+  if (!alive(pid)) return;
   process.kill(pid, "SIGTERM");
   const deadline = Date.now() + graceMs;
-  while (alive()) {
+  while (alive(pid)) {
     if (Date.now() > deadline) {
       try {
         process.kill(pid, "SIGKILL");

@@ -3,7 +3,8 @@ import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
-import { freePort, brokerDir, startBrokerProcess } from "./broker-process.ts";
+import { freePort } from "../../support/free-port.ts";
+import { brokerDir, startBrokerProcess } from "./broker-process.ts";
 import { installTool } from "./install-tool.ts";
 
 const run = promisify(execFile);

@@ -1,5 +1,6 @@
 import { rmSync } from "node:fs";
-import { freePort, brokerDir, startBrokerProcess } from "./broker-process.ts";
+import { freePort } from "../../support/free-port.ts";
+import { brokerDir, startBrokerProcess } from "./broker-process.ts";
 import { installTool } from "./install-tool.ts";
 
 export interface NatsBroker {

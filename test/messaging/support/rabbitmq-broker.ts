@@ -2,7 +2,8 @@ import { randomBytes } from "node:crypto";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { childPids, freePort, brokerDir, startBrokerProcess, stopPid } from "./broker-process.ts";
+import { freePort } from "../../support/free-port.ts";
+import { brokerDir, childPids, startBrokerProcess, stopPid } from "./broker-process.ts";
 import { installTool } from "./install-tool.ts";
 
 export interface RabbitMqBroker {

@@ -33,8 +33,11 @@ export interface ExtProcProcess {
  * Starts `detour-ext-proc --config <path>` as a real child process and waits for its
  * "listening" log line, which names the ports it bound (the config may say port 0).
  */
-export async function startExtProcProcess(configPath: string, options: { timeoutMs?: number } = {}): Promise<ExtProcProcess> {
-  const child = spawn(process.execPath, [...EXT_PROC_NODE_FLAGS, EXT_PROC_BIN, "--config", configPath], { stdio: ["ignore", "pipe", "pipe"] });
+export async function startExtProcProcess(configPath: string, options: { timeoutMs?: number; nodeArgs?: readonly string[]; env?: NodeJS.ProcessEnv } = {}): Promise<ExtProcProcess> {
+  const child = spawn(process.execPath, [...EXT_PROC_NODE_FLAGS, ...(options.nodeArgs ?? []), EXT_PROC_BIN, "--config", configPath], {
+    stdio: ["ignore", "pipe", "pipe"],
+    env: options.env ?? process.env,
+  });
   const logs: LogLine[] = [];
   let stderr = "";
   let partial = "";
@@ -95,9 +98,13 @@ export async function startExtProcProcess(configPath: string, options: { timeout
 }
 
 /** Runs the binary to completion (for configs that must be refused at start). */
-export function runExtProcToExit(args: readonly string[], timeoutMs = 30_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
+export function runExtProcToExit(
+  args: readonly string[],
+  timeoutMs = 30_000,
+  options: { nodeArgs?: readonly string[]; env?: NodeJS.ProcessEnv } = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...EXT_PROC_NODE_FLAGS, EXT_PROC_BIN, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [...EXT_PROC_NODE_FLAGS, ...(options.nodeArgs ?? []), EXT_PROC_BIN, ...args], { stdio: ["ignore", "pipe", "pipe"], env: options.env ?? process.env });
     let stdout = "";
     let stderr = "";
     child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));

@@ -29,6 +29,16 @@ export {
   type TokenKeyConfig,
 } from "./config/edge-config-schema.js";
 export { documentPath, loadConfigFile, parseConfig, parseConfigText } from "./config/load-config.js";
+export { durationSeconds } from "./config/duration-text.js";
+export {
+  DEFAULT_SERVICE_LABELS,
+  DEFAULT_VERSION_LABELS,
+  kubernetesSchema,
+  leaderElectionSchema,
+  type KubernetesConfig,
+  type LeaderElectionConfig,
+} from "./config/kubernetes-config-schema.js";
+export { BASELINE_ANNOTATION, EXPIRES_AT_ANNOTATION, INJECT_ANNOTATION, MISS_ANNOTATION, TTL_ANNOTATION } from "./constants.js";
 export { ROLE_METADATA, WORKLOAD_METADATA } from "./constants.js";
 export { EDGE_MARKER_HEADER, EDGE_MARKER_VALUE, MAX_TOKEN_BYTES, SOURCE_ADDRESS_ATTRIBUTE, TOKEN_REJECT_STATUS } from "./constants.js";
 export {

@@ -2,13 +2,19 @@ import { createServer, type Server } from "node:http";
 import type { Registry } from "prom-client";
 
 export interface HttpEndpointState {
-  /** True once gRPC is bound and until shutdown starts. */
+  /** True once gRPC is bound (and the topology source, if any, has synced) and until shutdown starts. */
   ready(): boolean;
+  /** Lines /readyz adds below its first line (a stale topology, conflicts). */
+  readinessNotes?(): readonly string[];
+  /** The body of GET /topology (JSON). */
+  topology?(): unknown;
 }
 
 /**
- * The operations port: `/metrics` (Prometheus text), `/healthz` (the process answers: liveness)
- * and `/readyz` (gRPC is serving and not draining: take traffic).
+ * The operations port: `/metrics` (Prometheus text), `/healthz` (the process answers: liveness),
+ * `/readyz` (gRPC is serving and not draining: take traffic; notes such as a stale topology
+ * follow on further lines without changing the status) and `/topology` (the routing table's
+ * services and versions as JSON, topology-status.ts).
  */
 export function createHttpEndpoints(registry: Registry, state: HttpEndpointState): Server {
   const server = createServer((request, response) => {
@@ -26,9 +32,13 @@ export function createHttpEndpoints(registry: Registry, state: HttpEndpointState
       response.writeHead(200, { "content-type": "text/plain" }).end("ok\n");
     } else if (path === "/readyz") {
       const ready = state.ready();
-      response.writeHead(ready ? 200 : 503, { "content-type": "text/plain" }).end(ready ? "ready\n" : "not ready\n");
+      const notes = state.readinessNotes?.() ?? [];
+      const body = [ready ? "ready" : "not ready", ...notes].join("\n");
+      response.writeHead(ready ? 200 : 503, { "content-type": "text/plain" }).end(`${body}\n`);
+    } else if (path === "/topology" && state.topology !== undefined) {
+      response.writeHead(200, { "content-type": "application/json" }).end(`${JSON.stringify(state.topology(), null, 2)}\n`);
     } else {
-      response.writeHead(404, { "content-type": "text/plain" }).end("not found: try /metrics, /healthz or /readyz\n");
+      response.writeHead(404, { "content-type": "text/plain" }).end("not found: try /metrics, /healthz, /readyz or /topology\n");
     }
   });
   server.keepAliveTimeout = 5_000;

@@ -7,7 +7,10 @@ const src = (pkg: string) => fileURLToPath(new URL(`./packages/${pkg}/src/index.
 // need a real binary (ext-proc server, cli) run the built dist/ (npm test builds first).
 export default defineConfig({
   resolve: {
+    // Subpaths before their package: the first alias that matches wins.
     alias: {
+      "@detour/ext-proc/kubernetes-client": fileURLToPath(new URL("./packages/ext-proc/src/kubernetes/client.ts", import.meta.url)),
+      "@detour/ext-proc/kubernetes": fileURLToPath(new URL("./packages/ext-proc/src/kubernetes/index.ts", import.meta.url)),
       "@detour/core": src("core"),
       "@detour/ext-proc": src("ext-proc"),
       "@detour/otel": src("otel"),

@@ -30,11 +30,21 @@ describe("detour-ext-proc loads @kubernetes/client-node only for a kubernetes se
     expect(server.stderr()).not.toContain("denied by the test");
   });
 
-  it("imports it for a kubernetes section (the hook catches that, so the first case can fail)", async () => {
+  it("fails a server that imports a denied package (the hook works, so the first case can fail)", async () => {
+    const path = join(dir, "static-denied.yaml");
+    writeFileSync(path, "services: {}\nserver: { listen: 127.0.0.1:0, metrics: 127.0.0.1:0 }\n");
+    const result = await runExtProcToExit(["--config", path], 30_000, { nodeArgs: DENY, env: { ...process.env, DETOUR_DENY_MODULES: "prom-client" } });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("import of 'prom-client' denied by the test");
+  });
+
+  it("imports it for a kubernetes section, on a Node that can run it; says which Node it needs otherwise", async () => {
     const path = join(dir, "discovery.yaml");
     writeFileSync(path, "services: {}\nkubernetes: { namespaces: [shop], kubeconfig: nowhere.yaml }\nserver: { listen: 127.0.0.1:0, metrics: 127.0.0.1:0 }\n");
     const result = await runExtProcToExit(["--config", path], 30_000, { nodeArgs: DENY, env: ENV });
     expect(result.code).toBe(1);
-    expect(result.stderr).toContain("import of '@kubernetes/client-node' denied by the test");
+    const [major = 0, minor = 0] = process.versions.node.split(".").map(Number);
+    if (major > 22 || (major === 22 && minor >= 19)) expect(result.stderr).toContain("import of '@kubernetes/client-node' denied by the test");
+    else expect(result.stderr).toContain(`the kubernetes section of the config needs Node >= 22.19 (the Kubernetes client's HTTP stack); this is Node ${process.versions.node}`);
   });
 });

@@ -7,6 +7,7 @@ import { registerEnvoyCommand } from "./commands/envoy.js";
 import { registerExplainCommand } from "./commands/explain.js";
 import { registerExtProcConfigCommand } from "./commands/ext-proc-config.js";
 import { registerKeysCommand } from "./commands/keys.js";
+import { registerSandboxCommand } from "./commands/sandbox.js";
 import { registerSchemaCommand } from "./commands/schema.js";
 import { registerTokenCommand } from "./commands/token.js";
 import { registerValidateCommand } from "./commands/validate.js";
@@ -27,6 +28,7 @@ const COMMANDS: readonly RegisterCommand[] = [
   registerSchemaCommand,
   registerTokenCommand,
   registerKeysCommand,
+  registerSandboxCommand,
 ];
 
 const ROOT_HELP = `

@@ -76,5 +76,13 @@ export {
   type ExtProcServerOptions,
 } from "./server/create-ext-proc-server.js";
 export { runExtProcServer, type RunningExtProc } from "./server/run-ext-proc-server.js";
+export type {
+  KubernetesSourceStatus,
+  ServiceStatus,
+  TopologyOrigin,
+  TopologyProblemStatus,
+  TopologyStatus,
+  VersionStatus,
+} from "./server/topology-status.js";
 export { EXT_PROC_NODE_FLAGS, missingNodeHeapFlags } from "./server/node-heap-flags.js";
 export { PROCESS_PATH } from "./service/protobuf-adapter.js";

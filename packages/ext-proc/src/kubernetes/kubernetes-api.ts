@@ -44,6 +44,26 @@ export function kubeConfigFromSection(section: KubernetesConfig, baseDir: string
   return kc;
 }
 
+/**
+ * A client configuration for a person's command: the kubeconfig file given, else the usual
+ * lookup (KUBECONFIG, ~/.kube/config, in-cluster), with `context` when given.
+ */
+export function kubeConfigFromFile(path: string | undefined, context: string | undefined): KubeConfig {
+  const kc = new KubeConfig();
+  try {
+    if (path === undefined) kc.loadFromDefault();
+    else kc.loadFromFile(path);
+  } catch (error) {
+    throw new DetourError("kubernetes-config", `cannot load the kubeconfig${path === undefined ? "" : ` ${path}`}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  }
+  if (context !== undefined) {
+    if (kc.getContextObject(context) === null) throw new DetourError("kubernetes-config", `--context ${context} is not a context of the kubeconfig (contexts: ${kc.getContexts().map((entry) => entry.name).join(", ")})`);
+    kc.setCurrentContext(context);
+  }
+  if (kc.getCurrentCluster() === null) throw new DetourError("kubernetes-config", "the kubeconfig has no current cluster: pass --context or --kubeconfig");
+  return kc;
+}
+
 /** The namespace this process runs in: POD_NAMESPACE (downward API), else the service account's, else undefined. */
 export function ownNamespace(): string | undefined {
   const fromEnv = process.env.POD_NAMESPACE;
@@ -150,13 +170,16 @@ export class DetourKubernetesApi extends KubernetesObjectApi {
     }
   }
 
-  /** A merge patch of an existing object (e.g. one annotation), as JSON. */
-  async mergePatch(object: KubernetesObject, patch: unknown): Promise<void> {
+  /**
+   * A merge patch of an existing object someone else owns (e.g. one annotation, as `kubectl
+   * annotate` does), under the field manager given.
+   */
+  async mergePatch(object: KubernetesObject, patch: unknown, fieldManager: string): Promise<void> {
     const path = await this.specUriPath(object, "patch");
     const context = this.configuration.baseServer.makeRequestContext(path, HttpMethod.PATCH);
     context.setHeaderParam("Accept", "application/json");
     context.setHeaderParam("Content-Type", PatchStrategy.MergePatch);
-    context.setQueryParam("fieldManager", FIELD_MANAGER);
+    context.setQueryParam("fieldManager", fieldManager);
     context.setBody(JSON.stringify(patch));
     await this.requestPromise(context, "KubernetesObject");
   }

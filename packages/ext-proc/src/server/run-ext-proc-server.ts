@@ -4,6 +4,7 @@ import { pino, type Logger } from "pino";
 import { loadConfigFile, parseConfigText } from "../config/load-config.js";
 import type { KubernetesConfig } from "../config/kubernetes-config-schema.js";
 import type { KubernetesDiscovery } from "../kubernetes/kubernetes-discovery.js";
+import { assertKubernetesClientNode } from "../kubernetes/node-support.js";
 import { createExtProcServer, type ExtProcServer } from "./create-ext-proc-server.js";
 import { watchConfigFile } from "./watch-config-file.js";
 
@@ -84,6 +85,7 @@ export async function runExtProcServer(configPath: string, options: { logger?: L
 }
 
 async function startDiscovery(server: ExtProcServer, section: KubernetesConfig, baseDir: string, logger: Logger): Promise<KubernetesDiscovery> {
+  assertKubernetesClientNode("the kubernetes section of the config");
   const { startKubernetesDiscovery } = await import("../kubernetes/kubernetes-discovery.js");
   return startKubernetesDiscovery({ server, section, baseDir, logger });
 }

@@ -1,23 +1,18 @@
 import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
 
-const src = (pkg: string) => fileURLToPath(new URL(`./packages/${pkg}/src/index.ts`, import.meta.url));
+const packages = fileURLToPath(new URL("./packages/", import.meta.url));
 
 // Tests run against the TypeScript sources of every workspace package; child processes that
 // need a real binary (ext-proc server, cli) run the built dist/ (npm test builds first).
+// `@detour/x` is packages/x/src/index.ts and a subpath export `@detour/x/y` is packages/x/src/y.ts,
+// as the packages' `exports` maps them in dist.
 export default defineConfig({
   resolve: {
-    // Subpaths before their package: the first alias that matches wins.
-    alias: {
-      "@detour/ext-proc/kubernetes-client": fileURLToPath(new URL("./packages/ext-proc/src/kubernetes/client.ts", import.meta.url)),
-      "@detour/ext-proc/kubernetes": fileURLToPath(new URL("./packages/ext-proc/src/kubernetes/index.ts", import.meta.url)),
-      "@detour/core": src("core"),
-      "@detour/ext-proc": src("ext-proc"),
-      "@detour/otel": src("otel"),
-      "@detour/express": src("express"),
-      "@detour/fastify": src("fastify"),
-      "@detour/cli": src("cli"),
-    },
+    alias: [
+      { find: /^@detour\/(core|ext-proc|otel|express|fastify|cli)$/, replacement: `${packages}$1/src/index.ts` },
+      { find: /^@detour\/(core|ext-proc|otel|express|fastify|cli)\/([a-z-]+)$/, replacement: `${packages}$1/src/$2.ts` },
+    ],
   },
   test: {
     include: ["packages/*/src/**/*.test.ts", "test/**/*.test.ts", "examples/src/**/*.test.ts"],

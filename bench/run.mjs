@@ -1,10 +1,10 @@
 #!/usr/bin/env node
-// detour benchmark harness (issue 8; bench/README.md). `npm run bench -- [--quick] [--json FILE]`
+// detour benchmark harness (bench/README.md). `npm run bench -- [--quick] [--json FILE]`
 //
 // One run, one machine, one Envoy version, one upstream: plain Envoy, detour's skip and override
 // paths (real server, real generated sidecar config), a Lua filter and a Go ext_proc peer with
 // the same rule (and an optional Rust peer), each loaded by wrk for a fixed time, several
-// repetitions interleaved across scenarios; plus the codec and Express middleware
+// repetitions interleaved across scenarios; plus the codec, wire reader and Express middleware
 // microbenchmarks. Writes bench/results/latest.json and .md and prints the Markdown table.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
@@ -48,7 +48,7 @@ const USAGE = `usage: node bench/run.mjs [--quick] [--json FILE] [--only id,id] 
   --json FILE              where to write the JSON result (default bench/results/latest.json;
                            the Markdown table goes next to it as .md)
   --only IDS               run only these scenarios (${SCENARIOS.map((s) => s.id).join(", ")})
-  --no-micro               skip the codec and Express microbenchmarks
+  --no-micro               skip the microbenchmarks (codec, wire reader, Express)
   --connections N          wrk connections (default 32)
   --envoy-concurrency N    Envoy worker threads (default 1)
   --pin MODE               CPU pinning with taskset (default split):

@@ -97,11 +97,13 @@ function shape({ early = false, removeAt, routes = "plain", off }, endpoints, ex
   };
 }
 
-const DETOUR_BEFORE = { early: true, removeAt: "config", routes: "detour", off: "extProcPerRoute" };
-const DETOUR_AFTER = { early: true, removeAt: "config", routes: "detour", off: "filterConfig" };
+// detour's sidecar shape with ext_proc kept off the skip route by ExtProcPerRoute{disabled}, and by
+// the route-level FilterConfig{disabled} (what the generator writes).
+const DETOUR_PERROUTE = { early: true, removeAt: "config", routes: "detour", off: "extProcPerRoute" };
+const DETOUR_FILTERCONFIG = { early: true, removeAt: "config", routes: "detour", off: "filterConfig" };
 // Tried: x-detour-route removed by the routes that follow an ext_proc call instead of the whole
 // route table (the skip route then has nothing to remove).
-const DETOUR_ROUTE_REMOVE = { ...DETOUR_AFTER, removeAt: "routes" };
+const DETOUR_ROUTE_REMOVE = { ...DETOUR_FILTERCONFIG, removeAt: "routes" };
 
 /** id -> { shape, headers, expect }. The first one is the reference the ratios are taken against. */
 const VARIANTS = {
@@ -111,17 +113,17 @@ const VARIANTS = {
   "+routes": { shape: { routes: "detour" }, headers: SKIP_HEADERS, expect: "pricing@v1", title: "+ version and carrier routes" },
   "+extproc-perroute": { shape: { off: "extProcPerRoute" }, headers: SKIP_HEADERS, expect: "pricing@v1", title: "+ ext_proc, ExtProcPerRoute{disabled}" },
   "+extproc-filterconfig": { shape: { off: "filterConfig" }, headers: SKIP_HEADERS, expect: "pricing@v1", title: "+ ext_proc, route FilterConfig{disabled}" },
-  "detour-before": { shape: DETOUR_BEFORE, headers: SKIP_HEADERS, expect: "pricing@v1", title: "detour shape before (skip)" },
-  "detour-after": { shape: DETOUR_AFTER, headers: SKIP_HEADERS, expect: "pricing@v1", title: "detour shape after (skip)" },
-  "detour-route-remove": { shape: DETOUR_ROUTE_REMOVE, headers: SKIP_HEADERS, expect: "pricing@v1", title: "detour shape after, removal on ext_proc routes only (skip)" },
-  // What packages/cli's built generator writes today (skipped when not built): checks that the
-  // modelled "after" shape is what detour ships.
+  "detour-perroute": { shape: DETOUR_PERROUTE, headers: SKIP_HEADERS, expect: "pricing@v1", title: "detour shape, ExtProcPerRoute (skip)" },
+  "detour-filterconfig": { shape: DETOUR_FILTERCONFIG, headers: SKIP_HEADERS, expect: "pricing@v1", title: "detour shape, FilterConfig (skip)" },
+  "detour-route-remove": { shape: DETOUR_ROUTE_REMOVE, headers: SKIP_HEADERS, expect: "pricing@v1", title: "detour shape, FilterConfig, removal on ext_proc routes only (skip)" },
+  // What packages/cli's built generator writes (skipped when not built): checks that the
+  // modelled FilterConfig shape is what detour ships.
   generated: { generated: true, headers: SKIP_HEADERS, expect: "pricing@v1", title: "detour's generated sidecar (packages/cli/dist, skip)" },
   // The same, next to detour's real ext_proc server on Envoy's CPU (scenario 2 of run.mjs):
   // the skip path never calls it, so any difference is what the idle server costs the CPU.
   "generated-node": { generated: true, detourServer: true, headers: SKIP_HEADERS, expect: "pricing@v1", title: "detour's generated sidecar + detour's server on the CPU (skip)" },
-  "override-before": { shape: DETOUR_BEFORE, headers: OVERRIDE_HEADERS, expect: "pricing@v2", title: "detour shape before, override (Go peer)", extProc: true },
-  "override-after": { shape: DETOUR_AFTER, headers: OVERRIDE_HEADERS, expect: "pricing@v2", title: "detour shape after, override (Go peer)", extProc: true },
+  "override-perroute": { shape: DETOUR_PERROUTE, headers: OVERRIDE_HEADERS, expect: "pricing@v2", title: "detour shape, ExtProcPerRoute, override (Go peer)", extProc: true },
+  "override-filterconfig": { shape: DETOUR_FILTERCONFIG, headers: OVERRIDE_HEADERS, expect: "pricing@v2", title: "detour shape, FilterConfig, override (Go peer)", extProc: true },
 };
 
 const median = (values) => {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startEnvoy, validateEnvoyConfig, type EnvoyProcess } from "@detour/cli";
+import { startEnvoy, validateEnvoyConfig, type EnvoyProcess } from "@detour/cli/envoy";
 import { envoyBin } from "./support/envoy.js";
 import { startUpstream, type Upstream } from "./support/upstream.js";
 

@@ -33,8 +33,8 @@ export async function loadDetour() {
   }
 }
 
-/** detour.yaml for the run's topology, upstream endpoints filled in; `transport` sets server.transport (default: the server's default). */
-export function detourDocument(topology, endpoints, { transport } = {}) {
+/** detour.yaml for the run's topology, upstream endpoints filled in. */
+export function detourDocument(topology, endpoints) {
   const services = {};
   for (const [service, spec] of Object.entries(topology)) {
     services[service] = {
@@ -50,7 +50,7 @@ export function detourDocument(topology, endpoints, { transport } = {}) {
     workloads: { [BENCH_WORKLOAD]: {} },
     // Port 0: the server reports what it bound. Log level info is the default a user runs
     // (per-request logs are debug only).
-    server: { listen: "127.0.0.1:0", metrics: "127.0.0.1:0", logLevel: "info", ...(transport === undefined ? {} : { transport }) },
+    server: { listen: "127.0.0.1:0", metrics: "127.0.0.1:0", logLevel: "info" },
   };
 }
 
@@ -95,19 +95,16 @@ export async function startDetourServer(detour, document, { cpus, nodeArgs = det
   };
 }
 
-/**
- * The detour stack of scenarios 2, 3 (default transport) and 3h (`transport: "node-http2"`):
- * the real server and Envoy with the generated sidecar config.
- */
-export async function startDetourStack(ctx, { name = "detour-ext-proc", envoyName = "envoy-detour", transport } = {}) {
-  const detour = await startDetourServer(ctx.detour, detourDocument(ctx.topology, ctx.endpoints, { transport }), { cpus: ctx.cpus.extProc });
+/** The detour stack of scenarios 2 and 3: the real server and Envoy with the generated sidecar config. */
+export async function startDetourStack(ctx) {
+  const detour = await startDetourServer(ctx.detour, detourDocument(ctx.topology, ctx.endpoints), { cpus: ctx.cpus.extProc });
   let envoy;
   try {
-    envoy = await startEnvoy(envoyName, { ...ctx.envoyOptions, bootstrap: detour.bootstrap });
+    envoy = await startEnvoy("envoy-detour", { ...ctx.envoyOptions, bootstrap: detour.bootstrap });
   } catch (error) {
     await detour.stop();
     throw error;
   }
   ctx.fairness = compareExtProcSettings(detour.bootstrap, BENCH_WORKLOAD);
-  return { envoy, listener: detour.listener, extProc: { name, proc: detour.server }, detour };
+  return { envoy, listener: detour.listener, extProc: { name: "detour-ext-proc", proc: detour.server }, detour };
 }

@@ -7,7 +7,7 @@
 //   setupOnly:      setupDetour() alone (instrumentation-http's server spans and extraction): with
 //                   vs setupOnly is what the middleware adds to a real install, which the target
 //                   judges ("with vs without the middleware"); with vs without is reported
-//   middlewareOnly: app.use(detour()) without setupDetour(), the number earlier runs reported;
+//   middlewareOnly: app.use(detour()) without setupDetour(), a reference only:
 //                   with no context manager context.with/bind are no-ops, so it only shows the
 //                   middleware's parsing cost (outbound calls would carry nothing)
 import { fileURLToPath } from "node:url";
@@ -69,7 +69,7 @@ export async function expressOverhead({ quick, cpus, wrk, log, waitForQuiet, ret
       errors: list.reduce((s, r) => s + r.errors, 0),
     });
     const s = Object.fromEntries(names.map((name) => [name, summary(results[name])]));
-    // Overhead from throughput (the measure) and, steadier on a shared machine, from the
+    // Overhead from throughput (what the target is stated in) and, steadier on a shared machine, from the
     // app's CPU per request.
     const overheads = (a, b) => ({ overhead: 1 - a.rps / b.rps, cpuOverhead: a.appCpuMsPer1k / b.appCpuMsPer1k - 1 });
     return {

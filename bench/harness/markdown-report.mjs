@@ -30,6 +30,9 @@ export function markdownReport(result) {
   lines.push(`| detour ext_proc RSS under load | ≤ ${t.extProcRssMiB.max} MiB | ${num(t.extProcRssMiB.peakMiB, 1)} MiB peak | ${t.extProcRssMiB.verdict} |`);
   lines.push(`| detour ext_proc CPU per 1k overridden requests | reported | ${num(t.extProcCpuPer1kOverridden.msPer1k, 0)} ms | ${t.extProcCpuPer1kOverridden.msPer1k === undefined ? "not measured" : "reported"} |`);
   lines.push(`| codec vs OTel W3CBaggagePropagator | ≥ ${t.codecVsOtel.min}× | ${x(t.codecVsOtel.ratio)} | ${t.codecVsOtel.verdict}${micro.codec?.reason ? ` (${micro.codec.reason})` : ""} |`);
+  const wire = micro.wireReader;
+  const wireRatio = (r) => (r === undefined ? "–" : `${x(r.geoMean)} (worst ${x(r.worst)})`);
+  lines.push(`| ext_proc wire reader vs the same scan on BinaryReader / vs fromBinary | reported | ${wireRatio(wire?.vsBinaryReader)} / ${wireRatio(wire?.vsFromBinary)} | ${wire?.vsBinaryReader === undefined ? `not measured${wire?.reason ? ` (${wire.reason})` : ""}` : "reported"} |`);
   const pct = (v) => `${(v * 100).toFixed(1)}%`;
   const both = (o) => (o === undefined ? "–" : `${pct(o.overhead)} throughput${o.cpuOverhead === undefined || Number.isNaN(o.cpuOverhead) ? "" : `, ${pct(o.cpuOverhead)} app CPU per request`}`);
   const express = micro.express;

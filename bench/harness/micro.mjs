@@ -1,6 +1,7 @@
-// The in-process benchmarks of issue 8 that need no Envoy: the codec against OpenTelemetry's
-// W3CBaggagePropagator (bench/codec.mjs, owned by the core package) and the propagation
-// overhead of @detour/express on a hello-world route.
+// The in-process benchmarks that need no Envoy: the codec against OpenTelemetry's
+// W3CBaggagePropagator (bench/codec.mjs, owned by the core package), the ext_proc server's wire
+// reader against protobuf-es (bench/wire-reader.mjs), and the propagation overhead of
+// @detour/express on a hello-world route.
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { runToEnd } from "./child-processes.mjs";
@@ -8,6 +9,7 @@ import { expressOverhead } from "./express-overhead.mjs";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const CODEC_SCRIPT = `${ROOT}bench/codec.mjs`;
+const WIRE_READER_SCRIPT = `${ROOT}bench/wire-reader.mjs`;
 
 async function codec({ quick, cpus }) {
   if (!existsSync(CODEC_SCRIPT)) return { reason: "bench/codec.mjs not there" };
@@ -31,11 +33,33 @@ async function codec({ quick, cpus }) {
   };
 }
 
+/** The ext_proc wire reader against BinaryReader and fromBinary (bench/wire-reader.mjs). */
+async function wireReader({ quick, cpus }) {
+  const args = quick ? ["--time-ms", "100", "--rounds", "5"] : ["--time-ms", "150", "--rounds", "25"];
+  const { code, output } = await runToEnd("wire-reader", process.execPath, [WIRE_READER_SCRIPT, ...args], { cpus: cpus.sut, timeoutMs: 300_000 });
+  if (code !== 0) return { reason: `bench/wire-reader.mjs exited ${code}`, output: output.slice(-2000) };
+  const ratio = (name) => {
+    const match = new RegExp(`hand-written vs ${name}: ([\\d.]+)x \\(geometric mean, worst ([\\d.]+)x\\)`).exec(output);
+    return match ? { geoMean: Number(match[1]), worst: Number(match[2]) } : undefined;
+  };
+  const vsBinaryReader = ratio("BinaryReader");
+  const vsFromBinary = ratio("fromBinary");
+  return {
+    vsBinaryReader,
+    vsFromBinary,
+    output: output.trim().split("\n"),
+    ...(vsBinaryReader === undefined ? { reason: "bench/wire-reader.mjs printed no ratio" } : {}),
+  };
+}
+
 export async function runMicro({ quick, tools, cpus, wrk, log, waitForQuiet, retries }) {
   log("microbenchmark: codec vs OTel W3CBaggagePropagator");
   await waitForQuiet();
   const codecResult = await codec({ quick, cpus });
+  log("microbenchmark: ext_proc wire reader vs BinaryReader and fromBinary");
+  await waitForQuiet();
+  const wireReaderResult = await wireReader({ quick, cpus });
   log("microbenchmark: @detour/express overhead");
   const express = await expressOverhead({ quick, tools, cpus, wrk, log, waitForQuiet, retries });
-  return { codec: codecResult, express };
+  return { codec: codecResult, wireReader: wireReaderResult, express };
 }

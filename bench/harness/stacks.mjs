@@ -77,12 +77,4 @@ export const STACKS = {
     },
     start: (ctx) => startDetourStack(ctx),
   },
-  "detour-h2": {
-    title: "Envoy + detour ext_proc on its node-http2 transport (generated sidecar config)",
-    async available(ctx) {
-      ctx.detour ??= await loadDetour();
-      return ctx.detour;
-    },
-    start: (ctx) => startDetourStack(ctx, { name: "detour-ext-proc-h2", envoyName: "envoy-detour-h2", transport: "node-http2" }),
-  },
 };

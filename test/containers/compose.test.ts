@@ -1,7 +1,7 @@
 import { createConnection } from "node:net";
 import { fileURLToPath } from "node:url";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { loadConfigFile } from "@detour/ext-proc";
+import { loadConfigFile, parseHostPort } from "@detour/ext-proc";
 import { callNodeFromJson, compactTree } from "../../packages/cli/src/demo/call-tree.js";
 import { readDemoRequests } from "../../packages/cli/src/demo/demo-requests.js";
 import { waitFor } from "../support/wait-for.js";
@@ -50,7 +50,7 @@ describe.skipIf(skipReason !== undefined)("docker-compose.yml, started for real 
   const topology = loadConfigFile(TOPOLOGY);
   const demo = readDemoRequests(DEMO_REQUESTS);
   const edgeListen = String((topology.edge as { listen?: unknown } | undefined)?.listen ?? "127.0.0.1:10000");
-  const edgeHost = edgeListen.slice(0, edgeListen.lastIndexOf(":"));
+  const edgeHost = parseHostPort(edgeListen)?.host;
   const edgeUrl = `http://${edgeListen}`;
   let project: ComposeProject | undefined;
   let failed = false;
@@ -68,8 +68,8 @@ describe.skipIf(skipReason !== undefined)("docker-compose.yml, started for real 
     const fixed = [edgeListen, topology.server.listen, topology.server.metrics];
     for (const spec of Object.values(topology.services)) for (const { endpoint } of Object.values(spec.versions)) if (endpoint) fixed.push(endpoint);
     for (const address of fixed) {
-      const colon = address.lastIndexOf(":");
-      if (await portInUse(address.slice(0, colon), Number(address.slice(colon + 1)))) {
+      const { host, port } = parseHostPort(address)!;
+      if (await portInUse(host, port)) {
         throw new Error(`${address} is already in use, and docker-compose.yml binds it: stop what listens there (a native \`npm run demo\` with fixed ports?) and rerun`);
       }
     }

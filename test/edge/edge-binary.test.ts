@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
-import { startEnvoy, type EnvoyProcess } from "@detour/cli";
+import { startEnvoy, type EnvoyProcess } from "@detour/cli/envoy";
 import { detourEnvoyYaml } from "../../packages/cli/src/envoy-config/detour-envoy-bootstrap.js";
 import { signToken } from "../../packages/cli/src/token/sign-token.js";
 import { generateKeys } from "../../packages/cli/src/token/generate-keys.js";

@@ -7,7 +7,7 @@ import { fileURLToPath } from "node:url";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
-import { startEnvoy, type EnvoyProcess } from "@detour/cli";
+import { startEnvoy, type EnvoyProcess } from "@detour/cli/envoy";
 import { createExtProcServer, type ExtProcServer } from "@detour/ext-proc";
 import { detourEnvoyBootstrap } from "../../packages/cli/src/envoy-config/detour-envoy-bootstrap.js";
 import { envoyBin } from "../support/envoy.js";

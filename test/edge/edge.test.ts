@@ -5,7 +5,7 @@ import { fileURLToPath } from "node:url";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { startEnvoy, type EnvoyProcess } from "@detour/cli";
+import { startEnvoy, type EnvoyProcess } from "@detour/cli/envoy";
 import { createExtProcServer, type DetourConfig, type ExtProcServer } from "@detour/ext-proc";
 import { detourEnvoyYaml } from "../../packages/cli/src/envoy-config/detour-envoy-bootstrap.js";
 import { envoyBin } from "../support/envoy.js";
@@ -103,7 +103,7 @@ describe("edge trust through real Envoy", () => {
     }
     await upstreams?.close();
     if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
-    // The count the issue asks for: every hostile case tried, and how many the edge defeated.
+    // The hostile cases tried and how many the edge defeated, for the run's log.
     console.log(`edge suite: ${hostile.tried} hostile cases tried, ${hostile.passed} passed`);
   });
 

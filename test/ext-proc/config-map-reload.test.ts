@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
-import type { EnvoyProcess } from "@detour/cli";
+import type { EnvoyProcess } from "@detour/cli/envoy";
 import type { DetourConfig } from "@detour/ext-proc";
 import { writeConfigMapVolume } from "../support/config-map-volume.js";
 import { startSidecars, startTopologyUpstreams, type Upstreams } from "../support/detour-rig.js";

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { EnvoyProcess } from "@detour/cli";
+import type { EnvoyProcess } from "@detour/cli/envoy";
 import { createExtProcServer, type ExtProcServer } from "@detour/ext-proc";
 import { extProcStreamsStarted, startSidecars, startTopologyUpstreams, type Upstreams } from "../support/detour-rig.js";
 import { metricValue } from "../support/prometheus-text.js";

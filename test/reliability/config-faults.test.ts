@@ -43,7 +43,7 @@ function faultText(fault: ConfigFault, good: string): string | undefined {
   return text;
 }
 
-// Issue 9, part 5: the server's config file is broken in the ways operators break it (cut
+// The server's config file is broken in the ways operators break it (cut
 // short, wrong types, typos, deleted, garbage) and also changed for real, while traffic flows.
 // A bad file must leave the last good config in force (the traffic mix depends on its aliases,
 // injections and hosts, so a lost config shows as wrong answers); no request may fail.

@@ -36,7 +36,7 @@ async function underLoad(rig: Rig, script: () => Promise<void>): Promise<LoadRes
   return load;
 }
 
-// Issue 9, part 6: SIGTERM under load. One server: the streams in flight when the signal comes
+// SIGTERM under load. One server: the streams in flight when the signal comes
 // are answered (the server drains them within server.shutdownGraceMs and exits 0), later requests
 // fail open to the baseline. Two servers in Envoy's ext_proc cluster: a rolling restart (one at a
 // time, each waited for) loses no request, and with the generated retry policy not even an override.

@@ -52,7 +52,7 @@ function foreignMembers(values: readonly string[]): string[] {
     .sort();
 }
 
-// Issue 9, part 3: generated hostile carriers and tokens through real Envoy and the real server.
+// Generated hostile carriers and tokens through real Envoy and the real server.
 // Every answer must be what @detour/core's readCarriers says (the oracle), or Envoy's own refusal
 // of an illegal HTTP/1 header line (counted and explained, never lost); every carrier problem
 // the server saw must be counted under its reason; the server must never crash.
@@ -156,7 +156,7 @@ describe("hostile input through real Envoy", () => {
         const receivedForeign = foreignMembers(receivedValues);
         baggageChecked++;
         if (JSON.stringify(sentForeign) !== JSON.stringify(receivedForeign)) {
-          // Other members pass byte for byte (DESIGN.md §2), raw non-UTF-8 bytes included.
+          // Other members pass byte for byte (docs/spec.md §5), raw non-UTF-8 bytes included.
           return fail(input, expectation, `foreign baggage members changed: sent ${JSON.stringify(sentForeign)}, received ${JSON.stringify(receivedForeign)}`);
         }
         if (sentBaggage.some((value) => /[\x80-\xff]/.test(value))) baggageWithRawBytes++;

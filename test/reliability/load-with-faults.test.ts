@@ -15,7 +15,7 @@ const STEADY_MS = 2_000;
 /** How long the server stays dead after SIGKILL before it is started again. */
 const DOWN_MS = 2_000;
 
-// Issue 9, part 1: a steady stream (half overridden) through one real Envoy while the ext_proc
+// A steady stream (half overridden) through one real Envoy while the ext_proc
 // server binary is SIGKILLed and restarted, and SIGSTOPped beyond message_timeout and resumed.
 // Fail-open outbound config: nothing may fail, overridden requests fall back to the baseline while
 // ext_proc is away, and overrides apply again within 1 s of the server being back. Envoy is

@@ -81,7 +81,7 @@ function remoteCloses(run: PressureRun): Record<string, number> {
   return Object.fromEntries(REMOTE_CLOSES.map((stat) => [stat, run.cluster[stat] ?? 0]));
 }
 
-// Issue 9, part 2: Envoy resets every ext_proc stream unless graceful close is on, and Node's
+// Envoy resets every ext_proc stream unless graceful close is on, and Node's
 // HTTP/2 server (nghttp2's rapid-reset limiter: burst 1000, then ~33/s) answers a busy sidecar
 // connection with GOAWAY. The generated config carries two mitigations: the graceful close
 // runtime flag and max_requests_per_connection on the ext_proc cluster. Each run starts a

@@ -53,7 +53,7 @@ function add(total: LoadResult, part: LoadResult): void {
   total.durationMs += part.durationMs;
 }
 
-// Issue 9, part 4: mixed load for a while with the server's heap and RSS sampled from its own
+// Mixed load for a while with the server's heap and RSS sampled from its own
 // /metrics; afterwards its open streams return to zero and its handles to the idle count.
 describe("soak", () => {
   let rig: Rig;

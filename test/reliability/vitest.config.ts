@@ -1,7 +1,7 @@
 import { defineConfig, mergeConfig } from "vitest/config";
 import root from "../../vitest.config.js";
 
-// The reliability suite (issue 9): real Envoy, real ext_proc server processes, load and faults.
+// The reliability suite: real Envoy, real ext_proc server processes, load and faults.
 // Sizes come from DETOUR_RELIABILITY=quick|full (support/reliability-profile.ts). The files run
 // one after another: each one loads both cores on its own, and they must not skew each other.
 export default mergeConfig(

@@ -1,5 +1,6 @@
 import { fileURLToPath } from "node:url";
-import { envoyConfigFromTopology, outboundStatPrefix, startEnvoy, type EnvoyProcess } from "@detour/cli";
+import { envoyConfigFromTopology, outboundStatPrefix } from "@detour/cli";
+import { startEnvoy, type EnvoyProcess } from "@detour/cli/envoy";
 import { loadConfigFile, type DetourConfig } from "@detour/ext-proc";
 import { envoyBin } from "./envoy.js";
 import { startUpstream, type Upstream } from "./upstream.js";

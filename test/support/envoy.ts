@@ -1,4 +1,4 @@
-import { ensureEnvoy } from "@detour/cli";
+import { ensureEnvoy } from "@detour/cli/envoy";
 
 let envoyBinPromise: Promise<string> | undefined;
 

@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { EXT_PROC_NODE_FLAGS } from "@detour/ext-proc";
+import { EXT_PROC_NODE_FLAGS, parseHostPort } from "@detour/ext-proc";
 import { waitFor } from "./wait-for.js";
 
 /** The built server binary; `npm test` builds first (`npm run build`). */
@@ -76,7 +76,7 @@ export async function startExtProcProcess(configPath: string, options: { timeout
     child.kill("SIGKILL");
     throw new Error(`${(error as Error).message}\nstderr: ${stderr}\nstdout: ${logs.map((l) => JSON.stringify(l)).join("\n")}`);
   }
-  const port = (address: unknown) => Number(String(address).slice(String(address).lastIndexOf(":") + 1));
+  const port = (address: unknown) => parseHostPort(String(address))?.port ?? -1;
   const metricsPort = port(listening.metrics);
   return {
     pid: child.pid ?? -1,

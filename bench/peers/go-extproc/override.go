@@ -2,7 +2,7 @@ package main
 
 import "strings"
 
-// Limits of one carrier value (DESIGN.md §2, same defaults as @detour/core): over a limit the
+// Limits of one carrier value (docs/spec.md §3, same defaults as @detour/core): over a limit the
 // whole value is ignored, never truncated.
 const (
 	maxEntries    = 32

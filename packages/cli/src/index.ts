@@ -1,6 +1,7 @@
-export { ENVOY_VERSION, cachedEnvoyPath, detourCacheDir, ensureEnvoy, findEnvoy } from "./envoy-binary.js";
-export { startEnvoy, validateEnvoyConfig } from "./envoy-process.js";
-export type { EnvoyProcess, EnvoyValidation, StartEnvoyOptions } from "./envoy-process.js";
+// The public surface of @detour/cli as a library: the Envoy config generator behind `detour
+// envoy` and the names it gives what it generates (listeners, clusters, stat prefixes). Running
+// the pinned Envoy binary is in ./envoy.ts (`@detour/cli/envoy`); everything else is internal to
+// the `detour` command.
 export { envoyBootstrapFromTopology, envoyConfigFromTopology, type EnvoyConfigOptions } from "./envoy-config/envoy-config-from-topology.js";
 export {
   DEFAULT_MESSAGE_TIMEOUT_MS,

@@ -3,7 +3,7 @@ import { BAGGAGE_HEADER, BAGGAGE_MEMBER, DETOUR_HEADER, ROUTE_HEADER, TOKEN_HEAD
 import type { OverrideSet } from "./override-set.js";
 
 /**
- * A foreign override carrier read for migration (DESIGN.md §2 "Aliases"). Off unless configured.
+ * A foreign override carrier read for migration (docs/spec.md §6). Off unless configured.
  * - `{ header, format: "pairs" }`: `svc:ver,svc:ver` (Istio override operator's `x-override`).
  * - `{ header, format: "wildcard" }`: the value is one key meaning `*=key` (`virtual-cluster-name`).
  * - `{ baggage }`: a baggage list-member whose value is a key meaning `*=key`

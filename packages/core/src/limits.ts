@@ -1,6 +1,6 @@
 import { DetourError } from "./detour-error.js";
 
-/** Limits applied to one override carrier value (DESIGN.md §2). */
+/** Limits applied to one override carrier value (docs/spec.md §3). */
 export interface OverrideLimits {
   /** Most entries one carrier value may hold; above it the whole carrier is ignored. */
   readonly maxEntries: number;

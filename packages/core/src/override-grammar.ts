@@ -1,7 +1,7 @@
 import { MAX_SERVICE_LENGTH, MAX_VERSION_LENGTH } from "./limits.js";
 
 /*
- * The entry grammar of DESIGN.md §2 / docs/spec.md, checked with character tables instead of
+ * The entry grammar of docs/spec.md, checked with character tables instead of
  * regular expressions: one pass, no backtracking, no substring allocation for rejected input.
  */
 

@@ -1,6 +1,6 @@
 /*
  * Express with OpenTelemetry's own Express and router instrumentations. Before
- * instrumentation-express 0.62.0 (opentelemetry-js-contrib#3437, issue #3357) and
+ * instrumentation-express 0.62.0 (opentelemetry-js-contrib#3437, fixing opentelemetry-js-contrib#3357) and
  * instrumentation-router 0.63.0 (#3528) they re-bound `next` to the layer-entry context and
  * discarded what middleware had set with context.with(ctx, next). Incoming http instrumentation
  * is off here, so that layer-entry context has no override and the bug would show.

@@ -1,5 +1,5 @@
 // instrumentation-http's ignoreIncomingRequestHook runs the request under suppressTracing, and
-// then no propagator writes anything downstream (shared/research/otel-propagation.md §2). detour
+// then no propagator writes anything downstream (isTracingSuppressed in @opentelemetry/core). detour
 // cannot change that without un-suppressing the application's choice; it must not be silent.
 import { setupDetour } from "@detour/otel";
 const setup = setupDetour({ http: { ignoreIncomingRequestHook: (req) => req.url?.startsWith("/ignored") === true } });

@@ -1,6 +1,6 @@
 /**
- * Names and limits of the ext_proc server in one place (STYLE.md rule 9). Header names of the
- * wire format itself live in @detour/core.
+ * Names and limits of the ext_proc server in one place, each with the reason for its value.
+ * Header names of the wire format itself live in @detour/core.
  */
 
 /**
@@ -9,7 +9,7 @@
  */
 export const WORKLOAD_METADATA = "x-detour-workload";
 
-/** Stream initial-metadata key naming the filter's role: `outbound` (sidecar) or `edge` (issue 7). */
+/** Stream initial-metadata key naming the filter's role: `outbound` (sidecar) or `edge` (front door). */
 export const ROLE_METADATA = "x-detour-role";
 
 /** Envoy's pseudo-header carrying the destination authority of the hop. */
@@ -40,7 +40,7 @@ export const LATENCY_BUCKETS_SECONDS: readonly number[] = [
 ];
 
 /*
- * Edge trust (issue 7, docs/security.md).
+ * Edge trust (docs/security.md).
  */
 
 /**

@@ -2,12 +2,7 @@ import type { FastifyPluginCallback, FastifyRequest, RouteOptions } from "fastif
 import fp from "fastify-plugin";
 import { context, type Context } from "@opentelemetry/api";
 import type { OverrideSet } from "@detour/core";
-import {
-  incomingOverrides,
-  propagationStatus,
-  resolveRequestOptions,
-  type RequestOverrideOptions,
-} from "@detour/otel";
+import { createRequestScope, type RequestOverrideOptions, type RequestScope } from "@detour/otel";
 
 declare module "fastify" {
   interface FastifyRequest {
@@ -66,9 +61,9 @@ function reenter(fn: AnyFunction): AnyFunction {
 }
 
 const plugin: FastifyPluginCallback<DetourPluginOptions> = (fastify, options, done) => {
-  let resolved: ReturnType<typeof resolveRequestOptions>;
+  let scope: RequestScope;
   try {
-    resolved = resolveRequestOptions(options, "@detour/fastify");
+    scope = createRequestScope(options, "@detour/fastify");
   } catch (error) {
     done(error as Error);
     return;
@@ -76,48 +71,14 @@ const plugin: FastifyPluginCallback<DetourPluginOptions> = (fastify, options, do
   fastify.decorateRequest("detour", null as unknown as OverrideSet);
   fastify.decorateRequest(kDetourContext, null);
 
-  let checked = false;
-  let warnedSuppressed = false;
-
   // Callback style on purpose: only `context.with(ctx, done)` runs the rest of the hook chain
   // inside the context; an async hook's continuation would run outside it (fastify/help#571).
   fastify.addHook("onRequest", function detourOnRequest(request, reply, hookDone) {
-    if (!checked) {
-      checked = true;
-      const status = propagationStatus();
-      if (!status.contextManager || !status.propagator) {
-        request.log.warn(
-          { contextManager: status.contextManager, propagator: status.propagator },
-          "detour: outbound calls will not carry overrides: call setupDetour() from @detour/otel at startup or start an OpenTelemetry SDK first",
-        );
-      }
-    }
-    const active = context.active();
-    const incoming = incomingOverrides(request.headers, resolved.read, active);
+    const incoming = scope.open(request.raw, reply.raw, request.log);
     request.detour = incoming.set;
     (request as RequestWithContext)[kDetourContext] = incoming.context;
-    if (incoming.problems.length !== 0) {
-      request.log.debug(
-        { source: incoming.source, problems: incoming.problems.map((p) => `${p.carrier ?? "?"}:${p.code}`) },
-        "detour: ignored override carrier entries",
-      );
-    }
-    if (incoming.suppressed && !warnedSuppressed) {
-      warnedSuppressed = true;
-      request.log.warn(
-        { url: request.url },
-        "detour: tracing is suppressed for this request (instrumentation-http ignoreIncomingRequestHook?); its outbound calls will not carry the override",
-      );
-    }
-    if (resolved.responseHeader !== undefined) void reply.header(resolved.responseHeader, incoming.set.toString());
-    // Listeners on the raw req/res (onResponse runs from res 'finish') run in the emitter's
-    // context otherwise. A no-op when instrumentation-http already bound them.
-    context.bind(incoming.context, request.raw);
-    context.bind(incoming.context, reply.raw);
-    // Usually the propagator (instrumentation-http) already built this very context and the
-    // hook chain runs in it: entering it again would change nothing.
-    if (incoming.context === active) hookDone();
-    else context.with(incoming.context, hookDone);
+    if (scope.responseHeader !== undefined) void reply.header(scope.responseHeader, incoming.set.toString());
+    scope.run(incoming, hookDone);
   });
 
   // As @fastify/otel does: re-enter the request's context in route-level hooks and the handler,

@@ -87,7 +87,7 @@ export class DetourPropagator implements TextMapPropagator {
     if (headers === undefined) return ctx;
     const result = readCarriers(headers, this.#options);
     if (result.problems.length !== 0) {
-      // Codes and carrier names only: values are request data (DESIGN.md: never log whole headers).
+      // Codes and carrier names only: values are request data, and whole headers are never logged.
       diag.debug("detour: ignored override carrier entries", {
         problems: result.problems.map((p) => `${p.carrier ?? "?"}:${p.code}`).join(","),
       });

@@ -4,11 +4,7 @@ export { getOverrides, overrideHeaders, setOverrides, withOverrides } from "./ov
 export { setupDetour, type DetourSetup, type SetupDetourOptions } from "./setup-detour.js";
 export type { ReadOverrideOptions } from "./read-options.js";
 // Building blocks for framework glue (@detour/express, @detour/fastify and your own).
+export { createRequestScope, type DetourLogger, type RequestScope } from "./request-scope.js";
 export { incomingOverrides, type IncomingOverrides } from "./incoming-overrides.js";
-export {
-  RECEIVED_HEADER,
-  resolveRequestOptions,
-  type RequestOverrideOptions,
-  type ResolvedRequestOptions,
-} from "./request-options.js";
+export { RECEIVED_HEADER, type RequestOverrideOptions } from "./request-options.js";
 export { propagationStatus, type PropagationStatus } from "./propagation-status.js";

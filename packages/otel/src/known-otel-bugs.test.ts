@@ -1,5 +1,5 @@
 /*
- * The OpenTelemetry and Node bugs in shared/research/otel-propagation.md that can break override
+ * The OpenTelemetry and Node bugs that can break override
  * propagation, each pinned to the version that fixed it: the version check fails if a downgrade
  * brings the bug back, and the behaviour check proves the fix works together with detour.
  * (Express/Fastify-specific ones live in those packages' tests; ESM import forms in module-formats.test.ts.)

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { GenericContainer, Wait, type StartedTestContainer } from "testcontainers";
+import { parseHostPort } from "@detour/ext-proc";
 import { setTimeout as sleep } from "node:timers/promises";
 import { offlineImages } from "./offline-images.js";
 
@@ -57,7 +58,7 @@ export async function startEnvoyContainer(bootstrapYaml: string, workDir: string
   const adminPort = await until(`its admin address in ${addressFile}`, async () => {
     if (!existsSync(addressFile)) return undefined;
     const text = readFileSync(addressFile, "utf8").trim();
-    return text === "" ? undefined : Number(text.slice(text.lastIndexOf(":") + 1));
+    return text === "" ? undefined : parseHostPort(text)?.port;
   });
   const admin = (path: string) => fetch(`http://127.0.0.1:${adminPort}${path}`);
   await until("/ready to say LIVE", async () => ((await (await admin("/ready")).text()).trim() === "LIVE" ? true : undefined));

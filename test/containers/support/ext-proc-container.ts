@@ -2,7 +2,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { GenericContainer, Wait, type StartedTestContainer } from "testcontainers";
 import { stringify } from "yaml";
-import type { DetourConfig } from "@detour/ext-proc";
+import { parseHostPort, type DetourConfig } from "@detour/ext-proc";
 import { offlineImages, REPO_ROOT } from "./offline-images.js";
 
 export interface ExtProcContainer {
@@ -48,7 +48,7 @@ export async function startExtProcContainer(config: DetourConfig, workDir: strin
   const line = logs.split("\n").find((text) => text.includes(LISTENING));
   if (line === undefined) throw new Error(`ext_proc container logged no '${LISTENING}' line:\n${logs}`);
   const listening = JSON.parse(line) as { grpc: string; metrics: string };
-  const port = (address: string) => Number(address.slice(address.lastIndexOf(":") + 1));
+  const port = (address: string) => parseHostPort(address)?.port ?? -1;
   return {
     container,
     grpcPort: port(listening.grpc),

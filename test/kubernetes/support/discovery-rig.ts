@@ -1,7 +1,8 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { envoyBootstrapFromTopology, EXT_PROC_CLUSTER, startEnvoy, type EnvoyProcess } from "@detour/cli";
+import { envoyBootstrapFromTopology, EXT_PROC_CLUSTER } from "@detour/cli";
+import { startEnvoy, type EnvoyProcess } from "@detour/cli/envoy";
 import { parseConfig, type DetourConfigInput } from "@detour/ext-proc";
 import { stringify } from "yaml";
 import { envoyBin } from "../../support/envoy.js";

@@ -55,7 +55,7 @@ export function envoyHeaderLines(lines: readonly HeaderLine[]): HeaderLine[] {
 
 /**
  * The oracle: the answer a correct sidecar gives, computed with @detour/core's readCarriers (not
- * the server's decide()) plus the topology rules of DESIGN.md §3: the workload's injection
+ * the server's decide()) plus the topology rules (packages/ext-proc/README.md): the workload's injection
  * merged under the request's set, a named unknown version is a miss (fallback or reject), a
  * wildcard without a matching version quietly leaves the baseline.
  */

@@ -1,5 +1,5 @@
 /**
- * How big each part of the reliability suite runs. `full` is issue 9's numbers; `quick` is the
+ * How big each part of the reliability suite runs. `full` is the size docs/operations.md reports; `quick` is the
  * bounded subset CI runs (each part scaled down so the whole suite stays within a few minutes
  * on two cores shared with other jobs). Choose with DETOUR_RELIABILITY=quick|full (default quick).
  */
@@ -50,17 +50,6 @@ const FULL: ReliabilityProfile = {
   configFaults: { concurrency: 8, intervalMs: 20 },
   shutdown: { concurrency: 8, intervalMs: 20, rollingRounds: 3 },
 };
-
-/**
- * The server's gRPC transport under test (`server.transport`): DETOUR_RELIABILITY_TRANSPORT=
- * grpc-js|node-http2; unset = the config default.
- */
-export function transportUnderTest(env: NodeJS.ProcessEnv = process.env): "grpc-js" | "node-http2" | undefined {
-  const name = env.DETOUR_RELIABILITY_TRANSPORT;
-  if (name === undefined || name === "") return undefined;
-  if (name === "grpc-js" || name === "node-http2") return name;
-  throw new Error(`DETOUR_RELIABILITY_TRANSPORT=${name}: use grpc-js or node-http2`);
-}
 
 export function reliabilityProfile(env: NodeJS.ProcessEnv = process.env): ReliabilityProfile {
   const name = env.DETOUR_RELIABILITY ?? "quick";

@@ -2,13 +2,13 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { stringify } from "yaml";
-import { EXT_PROC_CLUSTER, GRACEFUL_CLOSE_RUNTIME_KEY, envoyBootstrapFromTopology, startEnvoy, type EnvoyProcess } from "@detour/cli";
+import { EXT_PROC_CLUSTER, GRACEFUL_CLOSE_RUNTIME_KEY, envoyBootstrapFromTopology } from "@detour/cli";
+import { startEnvoy, type EnvoyProcess } from "@detour/cli/envoy";
 import type { DetourConfig } from "@detour/ext-proc";
 import { startTopologyUpstreams, type Upstreams } from "../../support/detour-rig.js";
 import { envoyBin } from "../../support/envoy.js";
 import { trackChild } from "../../support/child-sweep.js";
 import { ManagedExtProc } from "./managed-ext-proc.js";
-import { transportUnderTest } from "./reliability-profile.js";
 import { freePort } from "../../support/free-port.js";
 
 export interface RigOptions {
@@ -70,10 +70,9 @@ export async function startRig(options: RigOptions = {}): Promise<Rig> {
     for (let index = 0; index < count; index++) {
       const port = await freePort();
       const server = new ManagedExtProc(`ext-proc-${index + 1}`, join(dir, `detour-${index + 1}.yaml`), port);
-      const transport = transportUnderTest();
       server.writeConfig({
         ...base,
-        server: { ...base.server, listen: `127.0.0.1:${port}`, metrics: "127.0.0.1:0", logLevel: options.serverLogLevel ?? "info", ...(transport === undefined ? {} : { transport }) },
+        server: { ...base.server, listen: `127.0.0.1:${port}`, metrics: "127.0.0.1:0", logLevel: options.serverLogLevel ?? "info" },
       });
       servers.push(server);
       cleanup.push(() => server.close());

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { TestProject } from "vitest/node";
-import { reliabilityProfile, transportUnderTest } from "./reliability-profile.js";
+import { reliabilityProfile } from "./reliability-profile.js";
 import { formatSummary, readSummaryRows } from "./summary-row.js";
 
 declare module "vitest" {
@@ -25,8 +25,7 @@ export default function setup(project: TestProject): () => void {
   return () => {
     const rows = readSummaryRows(dir);
     const profile = reliabilityProfile().name;
-    const transport = transportUnderTest() ?? "config default";
-    const text = formatSummary(rows, `detour reliability summary (DETOUR_RELIABILITY=${profile}, server transport: ${transport}, wall time ${((Date.now() - started) / 1000).toFixed(0)} s)`);
+    const text = formatSummary(rows, `detour reliability summary (DETOUR_RELIABILITY=${profile}, wall time ${((Date.now() - started) / 1000).toFixed(0)} s)`);
     process.stdout.write(`\n${text}\n\n`);
     writeFileSync(join(dir, "summary.txt"), `${text}\n`);
     if (process.env.DETOUR_RELIABILITY_KEEP === "1") process.stdout.write(`rows kept in ${dir}\n`);

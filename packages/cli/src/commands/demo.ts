@@ -1,5 +1,6 @@
 import { Option, type Command } from "commander";
 import { DetourError } from "@detour/core";
+import { parseHostPort } from "@detour/ext-proc";
 import type { CliIo } from "../cli-io.js";
 import type { RegisterCommand } from "../cli-program.js";
 import { ensureEnvoy, ENVOY_VERSION, findEnvoy } from "../envoy-binary.js";
@@ -89,7 +90,7 @@ async function runDemo(flags: DemoFlags, io: CliIo): Promise<number> {
   const requests = readDemoRequests(flags.requests ?? layout.requests);
   const edge = edgeSettingsFromTopology(config);
   if (edge === undefined) throw new DetourError("topology-invalid", `${topologyFile} has no edge: section: the demo needs one (edge: { listen: 127.0.0.1:10000, service: frontend })`);
-  const edgePort = flags.port ?? (Number(edge.listen.slice(edge.listen.lastIndexOf(":") + 1)) || DEFAULT_EDGE_PORT);
+  const edgePort = flags.port ?? (parseHostPort(edge.listen)?.port || DEFAULT_EDGE_PORT);
   const progress = (line: string) => io.stderr.write(`detour demo: ${line}\n`);
 
   // Checked before anything starts, so a second demo or a busy port leaves nothing behind.

@@ -1,7 +1,7 @@
 import { resolve } from "node:path";
 import type { Command } from "commander";
 import { DetourError, DEFAULT_LIMITS } from "@detour/core";
-import { createTokenVerifier, keyRingFromFile } from "@detour/ext-proc";
+import { createTokenVerifier, keyRingFromFile } from "@detour/ext-proc/tokens";
 import { decodeJwt, decodeProtectedHeader } from "jose";
 import { readAll } from "../cli-io.js";
 import type { RegisterCommand } from "../cli-program.js";

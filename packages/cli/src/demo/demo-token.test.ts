@@ -1,7 +1,8 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { allowListFromConfig, createTokenVerifier, keyRingFromConfig, loadConfigFile } from "@detour/ext-proc";
+import { loadConfigFile } from "@detour/ext-proc";
+import { allowListFromConfig, createTokenVerifier, keyRingFromConfig } from "@detour/ext-proc/tokens";
 import { DEFAULT_LIMITS } from "@detour/core";
 import { afterAll, describe, expect, it } from "vitest";
 import { planDemo, portsNeeded } from "./demo-plan.js";

@@ -1,5 +1,6 @@
 import { join } from "node:path";
-import { edgeTokensSchema, type DetourConfig } from "@detour/ext-proc";
+import type { DetourConfig } from "@detour/ext-proc";
+import { edgeTokensSchema } from "@detour/ext-proc/tokens";
 import { generateKeys } from "../token/generate-keys.js";
 import { signToken } from "../token/sign-token.js";
 import { signingKeyFromFile } from "../token/signing-key.js";

@@ -1,5 +1,6 @@
-import { BAGGAGE_HEADER, BAGGAGE_MEMBER, DETOUR_HEADER, ROUTE_HEADER, TOKEN_COOKIE, TOKEN_HEADER } from "@detour/core";
-import { EDGE_MARKER_HEADER, EDGE_MARKER_VALUE, ROLE_METADATA, SOURCE_ADDRESS_ATTRIBUTE, type DetourConfig } from "@detour/ext-proc";
+import { BAGGAGE_HEADER, BAGGAGE_MEMBER, DETOUR_HEADER, DetourError, ROUTE_HEADER, TOKEN_COOKIE, TOKEN_HEADER } from "@detour/core";
+import { parseHostPort, type DetourConfig } from "@detour/ext-proc";
+import { EDGE_MARKER_HEADER, EDGE_MARKER_VALUE, ROLE_METADATA, SOURCE_ADDRESS_ATTRIBUTE } from "@detour/ext-proc/envoy";
 import { DEFAULT_MESSAGE_TIMEOUT_MS, EXT_PROC_CLUSTER, EXT_PROC_DISABLED_ON_ROUTE, EXT_PROC_FILTER_NAME, EXT_PROC_RETRY_POLICY, HEADERS_ONLY_PROCESSING_MODE, versionClusterName } from "./envoy-names.js";
 import type { EdgeSettings } from "./edge-settings.js";
 
@@ -139,11 +140,6 @@ function cidrRange(cidr: string): Json {
   return { address_prefix: address, prefix_len: prefix };
 }
 
-function hostPort(text: string): { host: string; port: number } {
-  const colon = text.lastIndexOf(":");
-  return { host: text.slice(0, colon).replace(/^\[|\]$/g, ""), port: Number(text.slice(colon + 1)) };
-}
-
 /**
  * The front door listener (`edge`): every request goes to the edge service (`edge.service`).
  * Requests with an override carrier or a token pass the ext_proc server in role `edge`, which
@@ -153,7 +149,8 @@ function hostPort(text: string): { host: string; port: number } {
  * token sets an override.
  */
 export function edgeListener(config: DetourConfig, settings: EdgeSettings, options: EdgeListenerOptions = {}): Json {
-  const listen = hostPort(settings.listen);
+  const listen = parseHostPort(settings.listen);
+  if (listen === undefined) throw new DetourError("topology-invalid", `edge.listen: '${settings.listen}' is not host:port`);
   const trustedCidrs = config.edge?.trustedCidrs ?? [];
   // Principals are known only to ext_proc (from the header Envoy sets after the TLS
   // handshake), so with trusted principals plain carriers must reach it; the routes still

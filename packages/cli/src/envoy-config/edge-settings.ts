@@ -1,16 +1,16 @@
 import { z } from "zod";
 import { DetourError } from "@detour/core";
-import type { DetourConfig } from "@detour/ext-proc";
+import { parseHostPort, type DetourConfig } from "@detour/ext-proc";
 
 /**
  * The `edge:` section of detour.yaml as the generators read it: where the front door listens
- * and which service it serves. The server's schema keeps `edge` open (loose) for edge trust
- * settings (issue 7); keys this schema does not know pass through untouched.
+ * and which service it serves. The server's schema holds the edge trust settings of the same
+ * section; keys this schema does not know pass through untouched.
  */
 export const edgeSettingsSchema = z.looseObject({
   listen: z
     .string()
-    .regex(/^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, "must be host:port, e.g. 127.0.0.1:10000")
+    .refine((text) => parseHostPort(text) !== undefined, "must be host:port with a port from 0 to 65535, e.g. 127.0.0.1:10000")
     .default("127.0.0.1:10000")
     .describe("address of the edge listener (the front door)"),
   service: z.string().min(1).optional().describe("the service the edge forwards every request to, e.g. frontend; without it no edge listener is generated"),

@@ -1,6 +1,7 @@
 import { isIP } from "node:net";
 import { DetourError, ROUTE_HEADER } from "@detour/core";
-import { ROLE_METADATA, WORKLOAD_METADATA, type DetourConfig } from "@detour/ext-proc";
+import { parseHostPort, type DetourConfig, type HostPort } from "@detour/ext-proc";
+import { ROLE_METADATA, WORKLOAD_METADATA } from "@detour/ext-proc/envoy";
 import { stringify } from "yaml";
 import {
   DEFAULT_MESSAGE_TIMEOUT_MS,
@@ -37,19 +38,14 @@ export interface EnvoyConfigOptions {
   readonly header?: string;
 }
 
-function splitHostPort(text: string, what: string): { host: string; port: number } {
-  const colon = text.lastIndexOf(":");
-  const port = Number(text.slice(colon + 1));
-  let host = text.slice(0, colon);
-  if (host.startsWith("[") && host.endsWith("]")) host = host.slice(1, -1);
-  if (colon <= 0 || !Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new DetourError("invalid-address", `${what}: '${text}' is not host:port`);
-  }
-  return { host, port };
+function hostPortOf(text: string, what: string): HostPort {
+  const address = parseHostPort(text);
+  if (address === undefined) throw new DetourError("invalid-address", `${what}: '${text}' is not host:port`);
+  return address;
 }
 
 function staticCluster(name: string, address: string, what: string, extra: Json = {}): Json {
-  const { host, port } = splitHostPort(address, what);
+  const { host, port } = hostPortOf(address, what);
   return {
     name,
     // An IP needs no resolver; a name (container, Kubernetes service) is re-resolved by DNS.
@@ -119,7 +115,7 @@ function outboundListener(config: DetourConfig, workload: string, address: strin
               // Virtual hosts are matched on the name alone (pricing, pricing:8080 alike).
               strip_any_host_port: true,
               // Runs before routing and every filter: an app's own x-detour-route can never
-              // select a version, even while ext_proc is down (DESIGN.md §2).
+              // select a version, even while ext_proc is down (docs/spec.md §8).
               early_header_mutation_extensions: [
                 {
                   name: "envoy.http.early_header_mutation.header_mutation",

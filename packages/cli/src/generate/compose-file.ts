@@ -1,5 +1,6 @@
+import { DetourError } from "@detour/core";
 import { stringify } from "yaml";
-import { EXT_PROC_NODE_FLAGS, type DetourConfig } from "@detour/ext-proc";
+import { EXT_PROC_NODE_FLAGS, parseHostPort, type DetourConfig, type HostPort } from "@detour/ext-proc";
 import { ENVOY_VERSION } from "../envoy-binary.js";
 import { edgeSettingsFromTopology } from "../envoy-config/edge-settings.js";
 
@@ -26,12 +27,19 @@ export interface ComposeOptions {
   readonly nodeImage?: string;
 }
 
+/** The parts of an address the topology schema validated. */
+function addressOf(address: string): HostPort {
+  const parsed = parseHostPort(address);
+  if (parsed === undefined) throw new DetourError("topology-invalid", `'${address}' is not host:port`);
+  return parsed;
+}
+
 function portOf(address: string): number {
-  return Number(address.slice(address.lastIndexOf(":") + 1));
+  return addressOf(address).port;
 }
 
 function hostOf(address: string): string {
-  return address.slice(0, address.lastIndexOf(":")).replace(/^\[|\]$/g, "");
+  return addressOf(address).host;
 }
 
 /** A healthcheck that needs only node (the slim image has no curl). */

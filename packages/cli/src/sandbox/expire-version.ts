@@ -1,6 +1,5 @@
 import { DetourError, isValidService, isValidVersion } from "@detour/core";
-import { EXPIRES_AT_ANNOTATION } from "@detour/ext-proc";
-import { assertKubernetesClientNode } from "@detour/ext-proc/kubernetes";
+import { assertKubernetesClientNode, EXPIRES_AT_ANNOTATION } from "@detour/ext-proc/kubernetes";
 import { fetchServerTopology } from "./server-topology.js";
 
 /** The field manager of `detour sandbox expire`'s annotation: a person's command, not the server's controller. */

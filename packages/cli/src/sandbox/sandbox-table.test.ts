@@ -1,4 +1,4 @@
-import type { TopologyStatus } from "@detour/ext-proc";
+import type { TopologyStatus } from "@detour/ext-proc/kubernetes";
 import { describe, expect, it } from "vitest";
 import { sandboxTable, shortDuration } from "./sandbox-table.js";
 import { parseWorkload } from "./expire-version.js";

@@ -1,4 +1,4 @@
-import type { TopologyStatus, VersionStatus } from "@detour/ext-proc";
+import type { TopologyStatus, VersionStatus } from "@detour/ext-proc/kubernetes";
 
 export interface SandboxListOptions {
   /** Also list versions from detour.yaml (default: discovered versions only, the sandboxes). */

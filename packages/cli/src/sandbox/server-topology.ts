@@ -1,5 +1,5 @@
 import { DetourError } from "@detour/core";
-import type { TopologyStatus } from "@detour/ext-proc";
+import type { TopologyStatus } from "@detour/ext-proc/kubernetes";
 
 /** Where `detour sandbox` finds a server's operations port unless told (the server's default `server.metrics`). */
 export const DEFAULT_SERVER_URL = "http://127.0.0.1:9464";

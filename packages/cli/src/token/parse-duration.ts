@@ -1,5 +1,5 @@
 import { DetourError } from "@detour/core";
-import { durationSeconds } from "@detour/ext-proc";
+import { durationSeconds } from "@detour/ext-proc/kubernetes";
 
 /** `90s`, `15m`, `1h`, `2d` (or plain seconds) as seconds. Throws DetourError (usage) otherwise. */
 export function parseDuration(text: string, what = "--ttl"): number {

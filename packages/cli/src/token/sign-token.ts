@@ -1,5 +1,5 @@
 import { DetourError, parseOverrides, type OverrideSet } from "@detour/core";
-import { OVERRIDE_CLAIM, SERVICES_CLAIM } from "@detour/ext-proc";
+import { OVERRIDE_CLAIM, SERVICES_CLAIM } from "@detour/ext-proc/tokens";
 import { SignJWT } from "jose";
 import type { SigningKey } from "./signing-key.js";
 

@@ -2,7 +2,7 @@ import { createPrivateKey, createSecretKey, type KeyObject } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { basename } from "node:path";
 import { DetourError } from "@detour/core";
-import { MIN_SECRET_BYTES } from "@detour/ext-proc";
+import { MIN_SECRET_BYTES } from "@detour/ext-proc/tokens";
 
 /** A key that can mint detour override tokens, and the JWS algorithm it signs with. */
 export interface SigningKey {

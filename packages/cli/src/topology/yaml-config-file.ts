@@ -58,7 +58,7 @@ function isMissing(issue: z.core.$ZodIssue): boolean {
   return issue.code === "invalid_type" && issue.message.endsWith("received undefined");
 }
 
-/** The schema's message, plus the fix for the issue kinds whose message does not say one. */
+/** The schema's message, plus the fix for the zod issue codes whose message does not say one. */
 function describe(issue: z.core.$ZodIssue): string {
   if (issue.code === "unrecognized_keys") {
     return `${issue.message}: remove it or check its spelling against the schema (detour schema prints it)`;

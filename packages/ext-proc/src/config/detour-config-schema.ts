@@ -2,21 +2,21 @@ import { parseOverrides, VERSION_PATTERN } from "@detour/core";
 import { z } from "zod";
 import { DEFAULT_SHUTDOWN_GRACE_MS } from "../constants.js";
 import { edgeSchema, workloadTrustSchema } from "./edge-config-schema.js";
+import { hostPortSchema } from "./host-port-schema.js";
 import { kubernetesSchema } from "./kubernetes-config-schema.js";
 
 /*
  * The schema of `detour.yaml`, the one topology file that drives the ext_proc server, the Envoy
- * configs and the demo (DESIGN.md §5). Defaults live here and nowhere else (STYLE.md rule 8).
+ * configs and the demo. Defaults live here and nowhere else, so the server, the generators and
+ * the JSON Schema (`detour schema`) cannot disagree.
  * Cross-field rules are refinements (not transforms) so `z.toJSONSchema` can export the shape.
  */
 
 /** A DNS label, lower-case, as a service name in the topology. */
 const SERVICE_NAME = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
-/** `host` or `host:port`, as the generators use for endpoints and listen addresses. */
-const HOST_PORT = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/;
 const WORKLOAD_KEY = /^([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)\/([A-Za-z0-9][A-Za-z0-9._-]{0,62})$/;
 
-const hostPort = z.string().regex(HOST_PORT, "must be host:port, e.g. 127.0.0.1:9101");
+const hostPort = hostPortSchema("127.0.0.1:9101");
 
 // Versions use @detour/core's grammar: a version the wire format cannot carry would be unreachable.
 const versionName = z.string().regex(new RegExp(VERSION_PATTERN), "must be 1-63 letters, digits, '.', '_' or '-', starting with a letter or digit");
@@ -91,12 +91,6 @@ export const serverSchema = z.strictObject({
   metrics: hostPort.default("127.0.0.1:9464").describe("HTTP address for /metrics, /healthz and /readyz (port 0 = any free port)"),
   logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   shutdownGraceMs: z.int().min(0).max(600_000).default(DEFAULT_SHUTDOWN_GRACE_MS).describe("how long SIGTERM waits for in-flight streams"),
-  transport: z
-    .enum(["grpc-js", "node-http2"])
-    .default("grpc-js")
-    .describe(
-      "gRPC server (restart to change; a reload that changes it is logged and ignored): grpc-js = the standard @grpc/grpc-js server (default); node-http2 = detour's minimal gRPC-over-HTTP/2 transport on node:http2, ~10% less server CPU per ext_proc stream but no faster end to end in the benchmarks, implements only what Envoy's ext_proc client and gRPC health checks use",
-    ),
 });
 
 /** The whole `detour.yaml`. */
@@ -115,7 +109,7 @@ export const detourConfigSchema = z
     routing: routingSchema.default({ clusterDomains: ["svc.cluster.local"] }),
     aliases: z.array(aliasSchema).default([]).describe("foreign override carriers read after x-detour and baggage, in this order"),
     limits: limitsSchema.default({ maxEntries: 32, maxValueBytes: 1024 }),
-    server: serverSchema.default({ listen: "127.0.0.1:50051", metrics: "127.0.0.1:9464", logLevel: "info", shutdownGraceMs: DEFAULT_SHUTDOWN_GRACE_MS, transport: "grpc-js" }),
+    server: serverSchema.default({ listen: "127.0.0.1:50051", metrics: "127.0.0.1:9464", logLevel: "info", shutdownGraceMs: DEFAULT_SHUTDOWN_GRACE_MS }),
     edge: edgeSchema.optional().describe("the front door: its listener (generators) and who may set an override there (docs/security.md)"),
     kubernetes: kubernetesSchema
       .optional()

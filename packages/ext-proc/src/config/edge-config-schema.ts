@@ -1,8 +1,9 @@
 import { isIP } from "node:net";
 import { z } from "zod";
+import { hostPortSchema } from "./host-port-schema.js";
 
 /*
- * The `edge:` section of detour.yaml (issue 7, docs/security.md): who may set an override at
+ * The `edge:` section of detour.yaml (docs/security.md): who may set an override at
  * the front door, and how signed override tokens are verified. Everything defaults to "trust
  * nobody": no trusted sources, no token keys, so an override from the internet never picks a
  * version unless this section says otherwise.
@@ -84,9 +85,7 @@ export const edgeTokensSchema = z.strictObject({
 });
 
 export const edgeSchema = z.strictObject({
-  listen: z
-    .string()
-    .regex(/^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, "must be host:port, e.g. 127.0.0.1:10000")
+  listen: hostPortSchema("127.0.0.1:10000")
     .default("127.0.0.1:10000")
     .describe("address of the edge listener (the front door; generators only)"),
   service: z.string().min(1).optional().describe("the service the edge forwards every request to (generators; the edge ext_proc routes it)"),

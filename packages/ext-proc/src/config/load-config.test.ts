@@ -23,7 +23,7 @@ describe("detour.yaml schema", () => {
       routing: { clusterDomains: ["svc.cluster.local"] },
       aliases: [],
       limits: { maxEntries: 32, maxValueBytes: 1024 },
-      server: { listen: "127.0.0.1:50051", metrics: "127.0.0.1:9464", logLevel: "info", shutdownGraceMs: 5000, transport: "grpc-js" },
+      server: { listen: "127.0.0.1:50051", metrics: "127.0.0.1:9464", logLevel: "info", shutdownGraceMs: 5000 },
     });
   });
 
@@ -34,6 +34,9 @@ describe("detour.yaml schema", () => {
     expect(problem({ services: {}, workloads: { "cart/pr-7": { inject: "pricing" } } })).toMatch(/workloads\.cart\/pr-7\.inject: .*has no '='/);
     expect(problem({ services: {}, workloads: { cart: {} } })).toMatch(/workloads\.cart.*service\/version/);
     expect(problem({ services: {}, server: { listen: "nope" } })).toMatch(/server\.listen: must be host:port/);
+    expect(problem({ services: {}, server: { metrics: "127.0.0.1:99999" } })).toMatch(/server\.metrics: the port must be from 0 to 65535/);
+    expect(problem({ services: {}, edge: { listen: "127.0.0.1:70000" } })).toMatch(/edge\.listen: the port must be from 0 to 65535/);
+    expect(problem({ services: {}, server: { transport: "grpc-js" } })).toMatch(/server: .*transport/);
     expect(problem({ services: {}, limits: { maxEntries: 0 } })).toMatch(/limits\.maxEntries/);
     expect(problem({ services: { pricing: { baseline: "v1", versions: { v1: {} }, typo: 1 } } })).toMatch(/services\.pricing: .*typo/);
     expect(problem({ services: {}, aliases: [{ header: "x-detour", format: "pairs" }] })).toMatch(/aliases\[0\]\.header/);

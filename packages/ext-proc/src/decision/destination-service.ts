@@ -1,4 +1,5 @@
 import type { RoutingTable } from "./routing-table.js";
+import { splitHostPort } from "../address/host-port.js";
 
 /**
  * Distinct :authority values remembered per config. Real traffic uses a handful of peer names;
@@ -6,17 +7,10 @@ import type { RoutingTable } from "./routing-table.js";
  */
 export const AUTHORITY_MEMO_LIMIT = 4096;
 
-/** `host` of `host:port` / `[v6]:port`, lower-cased. */
+/** The host of an :authority, lower-cased, without port or the trailing dot of a fully-qualified name. */
 function hostOf(authority: string): string {
-  let host = authority;
-  if (host.startsWith("[")) {
-    const close = host.indexOf("]");
-    host = close === -1 ? host : host.slice(0, close + 1);
-  } else {
-    const colon = host.lastIndexOf(":");
-    if (colon !== -1) host = host.slice(0, colon);
-  }
-  if (host.endsWith(".")) host = host.slice(0, -1); // a fully-qualified name may end in a dot
+  let host = splitHostPort(authority).host;
+  if (host.endsWith(".")) host = host.slice(0, -1);
   return host.toLowerCase();
 }
 
@@ -38,7 +32,7 @@ function resolve(host: string, table: RoutingTable): string | undefined {
 }
 
 /**
- * The topology service an :authority names (DESIGN.md §3): the explicit host map first, then the
+ * The topology service an :authority names: the explicit host map first, then the
  * bare service name, then a name under one of the configured cluster domains. The port is
  * ignored. Undefined when the destination is not a topology service.
  */

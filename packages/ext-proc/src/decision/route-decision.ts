@@ -16,12 +16,12 @@ import type { RoutingTable, ServiceRoutes } from "./routing-table.js";
 import { joinedHeaderLines } from "./joined-header-lines.js";
 
 /**
- * Who is asking. `outbound` is a sidecar's egress listener (this issue); `edge` is the front
- * door, whose token handling arrives with issue 7 and is routed like outbound until then.
+ * Who is asking: `outbound` is a sidecar's egress listener, `edge` the front door, whose trust
+ * rules (tokens, trusted sources) trust-decision.ts applies before the same routing.
  */
 export type Role = "outbound" | "edge";
 
-/** What is counted per decision (DESIGN.md §3), by destination service. */
+/** What is counted per decision, by destination service (detour_ext_proc_decisions_total). */
 export type Outcome = "requested" | "applied" | "fallback" | "rejected" | "invalid" | "conflict" | "injected";
 
 export const OUTCOMES: readonly Outcome[] = ["requested", "applied", "fallback", "rejected", "invalid", "conflict", "injected"];
@@ -140,7 +140,8 @@ function normalize(headers: readonly HeaderPair[], read: CarrierReadResult, set:
 }
 
 /**
- * Decides one hop (pure and synchronous, STYLE.md rule 4): reads every carrier, merges the
+ * Decides one hop (pure and synchronous, so it is tested without Envoy and costs no I/O on the
+ * request path): reads every carrier, merges the
  * calling workload's injection under it, normalizes the carriers, resolves the destination
  * service from :authority and checks the override against the topology. Never throws for bad
  * request data: problems are returned and the baseline serves.

@@ -1,9 +1,9 @@
-import { credentials, makeGenericClientConstructor, Metadata, status, type ClientDuplexStream, type ServiceError } from "@grpc/grpc-js";
+import { status } from "@grpc/grpc-js";
 import { afterEach, describe, expect, it } from "vitest";
 import { parseConfig } from "../config/load-config.js";
-import { decodeResponseView, encodeOtherPhase, encodeRequestHeaders, PROCESS_PATH, type ResponseView } from "../service/protobuf-adapter.js";
+import { createProcessClient, type ProcessStream } from "../testing/process-client.js";
+import { encodeOtherPhase, encodeRequestHeaders } from "../testing/process-messages.js";
 import { createExtProcServer, type ExtProcServer } from "./create-ext-proc-server.js";
-import type { GrpcTransportKind } from "./grpc-transport.js";
 import type { HeaderPair } from "../decision/route-decision.js";
 import { pino } from "pino";
 
@@ -17,57 +17,22 @@ const config = parseConfig({
   server: { listen: "127.0.0.1:0", metrics: "127.0.0.1:0", logLevel: "silent" },
 });
 
-const ProcessClient = makeGenericClientConstructor(
-  {
-    Process: {
-      path: PROCESS_PATH,
-      requestStream: true,
-      responseStream: true,
-      requestSerialize: (bytes: Buffer) => bytes,
-      requestDeserialize: (bytes: Buffer) => bytes,
-      responseSerialize: (bytes: Buffer) => bytes,
-      responseDeserialize: (bytes: Buffer) => decodeResponseView(bytes),
-    },
-  },
-  "ExternalProcessor",
-);
-
-type Stream = ClientDuplexStream<Buffer, ResponseView>;
-
 interface Harness {
   server: ExtProcServer;
   grpcPort: number;
   metricsPort: number;
-  open(metadata?: Record<string, string>): Stream & { responses: ResponseView[]; ended: Promise<{ code: number; details: string }> };
+  open(metadata?: Record<string, string>): ProcessStream;
   close(): void;
 }
 
 let current: Harness | undefined;
 
-async function startHarness(transport: GrpcTransportKind): Promise<Harness> {
-  const server = createExtProcServer(parseConfig({ ...config, server: { ...config.server, transport } }), { logger: pino({ level: "silent" }) });
+async function startHarness(): Promise<Harness> {
+  const server = createExtProcServer(config, { logger: pino({ level: "silent" }) });
   const { grpcPort, metricsPort } = await server.start();
-  const client = new ProcessClient(`127.0.0.1:${grpcPort}`, credentials.createInsecure());
-  const harness: Harness = {
-    server,
-    grpcPort,
-    metricsPort,
-    open(metadata = {}) {
-      const md = new Metadata();
-      for (const [key, value] of Object.entries(metadata)) md.set(key, value);
-      const call = (client as unknown as { Process(md: Metadata): Stream }).Process(md) as Stream & { responses: ResponseView[]; ended: Promise<{ code: number; details: string }> };
-      call.responses = [];
-      call.on("data", (view: ResponseView) => call.responses.push(view));
-      call.ended = new Promise((resolve) => {
-        call.on("status", (s) => resolve({ code: s.code, details: s.details }));
-        call.on("error", (error: ServiceError) => resolve({ code: error.code, details: error.details }));
-      });
-      return call;
-    },
-    close: () => client.close(),
-  };
-  current = harness;
-  return harness;
+  const client = createProcessClient(grpcPort);
+  current = { server, grpcPort, metricsPort, open: (metadata) => client.open(metadata), close: () => client.close() };
+  return current;
 }
 
 afterEach(async () => {
@@ -83,9 +48,9 @@ async function until(check: () => boolean): Promise<void> {
   expect(check()).toBe(true);
 }
 
-describe.each<GrpcTransportKind>(["grpc-js", "node-http2"])("ext_proc Process stream on %s", (transport) => {
+describe("ext_proc Process stream", () => {
   it("answers exactly one matching response per message, in order, and ends OK on half-close", async () => {
-    const h = await startHarness(transport);
+    const h = await startHarness();
     const call = h.open();
     call.write(headers("pricing", [["x-detour", "pricing=v2"]]));
     call.write(encodeOtherPhase("response-headers"));
@@ -101,7 +66,7 @@ describe.each<GrpcTransportKind>(["grpc-js", "node-http2"])("ext_proc Process st
   });
 
   it("identifies the workload from stream metadata and injects its override", async () => {
-    const h = await startHarness(transport);
+    const h = await startHarness();
     const call = h.open({ "x-detour-workload": "cart/pr-7", "x-detour-role": "outbound" });
     call.write(headers("catalog"));
     call.end();
@@ -110,7 +75,7 @@ describe.each<GrpcTransportKind>(["grpc-js", "node-http2"])("ext_proc Process st
   });
 
   it("answers a miss on a rejecting service with an immediate 503", async () => {
-    const h = await startHarness(transport);
+    const h = await startHarness();
     const call = h.open();
     call.write(headers("checkout", [["x-detour", "checkout=v9"]]));
     call.end();
@@ -123,7 +88,7 @@ describe.each<GrpcTransportKind>(["grpc-js", "node-http2"])("ext_proc Process st
   });
 
   it("sends nothing back in observability mode", async () => {
-    const h = await startHarness(transport);
+    const h = await startHarness();
     const call = h.open();
     call.write(encodeRequestHeaders({ headers: [[":authority", "pricing"], ["x-detour", "pricing=v2"]], observability: true }));
     call.end();
@@ -132,7 +97,7 @@ describe.each<GrpcTransportKind>(["grpc-js", "node-http2"])("ext_proc Process st
   });
 
   it("treats a cancelled stream as normal and keeps serving", async () => {
-    const h = await startHarness(transport);
+    const h = await startHarness();
     const call = h.open();
     call.write(headers("pricing", [["x-detour", "pricing=v2"]]));
     await until(() => call.responses.length === 1);
@@ -150,7 +115,7 @@ describe.each<GrpcTransportKind>(["grpc-js", "node-http2"])("ext_proc Process st
   });
 
   it("finishes in-flight streams on stop, refusing readiness meanwhile", async () => {
-    const h = await startHarness(transport);
+    const h = await startHarness();
     const call = h.open();
     call.write(headers("pricing"));
     await until(() => call.responses.length === 1);
@@ -166,7 +131,7 @@ describe.each<GrpcTransportKind>(["grpc-js", "node-http2"])("ext_proc Process st
   });
 
   it("cancels streams still open when the grace period ends", async () => {
-    const h = await startHarness(transport);
+    const h = await startHarness();
     const call = h.open();
     call.write(headers("pricing"));
     await until(() => call.responses.length === 1);
@@ -175,26 +140,12 @@ describe.each<GrpcTransportKind>(["grpc-js", "node-http2"])("ext_proc Process st
   });
 
   it("applies a reloaded config to the next request", async () => {
-    const h = await startHarness(transport);
+    const h = await startHarness();
     h.server.reload(parseConfig({ ...config, services: { ...config.services, pricing: { ...config.services.pricing!, versions: { v1: {}, v2: {}, v3: {} } } } }));
     const call = h.open();
     call.write(headers("pricing", [["x-detour", "pricing=v3"]]));
     call.end();
     await call.ended;
     expect(call.responses[0]!.setHeaders["x-detour-route"]).toBe("v3");
-  });
-});
-
-describe("server.transport", () => {
-  it("defaults to grpc-js, and a reload that changes it is logged and keeps serving on the running one", async () => {
-    expect(config.server.transport).toBe("grpc-js");
-    const lines: string[] = [];
-    const server = createExtProcServer(config, { logger: pino({ level: "warn" }, { write: (line: string) => lines.push(line) }) });
-    await server.start();
-    server.reload(parseConfig({ ...config, server: { ...config.server, transport: "node-http2" } }));
-    await server.stop({ graceMs: 100 });
-    expect(lines.map((line) => JSON.parse(line) as { msg: string; newTransport?: string })).toContainEqual(
-      expect.objectContaining({ msg: "server.transport changed: keeping the current transport until restart", newTransport: "node-http2" }),
-    );
   });
 });

@@ -5,17 +5,16 @@ import type { ServiceDefinition } from "@grpc/grpc-js";
 import { HealthImplementation } from "grpc-health-check";
 import { pino, type Logger } from "pino";
 import type { Registry } from "prom-client";
+import { formatHostPort, parseHostPort, type HostPort } from "../address/host-port.js";
 import type { DetourConfig } from "../config/detour-config-schema.js";
 import { routingTableFromConfig, type RoutingTable } from "../decision/routing-table.js";
-import { createProcessHandler, type ProcessCall } from "../service/process-stream.js";
+import type { ProcessCall } from "../service/process-call.js";
+import { createProcessHandler } from "../service/process-stream.js";
 import { trustTableFromConfig, type TrustTable } from "../trust/trust-table.js";
-import { EXT_PROC_SERVICE_NAME, processMethod } from "../service/protobuf-adapter.js";
-import { GrpcHttp2Server } from "./grpc-http2-server.js";
-import { GrpcJsTransport } from "./grpc-js-transport.js";
-import type { GrpcTransport, GrpcTransportKind } from "./grpc-transport.js";
+import { EXT_PROC_SERVICE_NAME, processMethod } from "../protobuf/process-method.js";
+import { GrpcServer } from "./grpc-server.js";
 import { createHttpEndpoints } from "./http-endpoints.js";
-import { formatListenAddress, listenAddressFromText } from "./listen-address.js";
-import { createMetrics, type ExtProcMetrics } from "./metrics.js";
+import { createMetrics, type ExtProcMetrics } from "../metrics/ext-proc-metrics.js";
 import { staticTopologyStatus, type TopologySource, type TopologyStatus } from "./topology-status.js";
 
 export interface ExtProcServerOptions {
@@ -46,7 +45,7 @@ export interface ExtProcServer {
   stop(options?: { graceMs?: number }): Promise<void>;
   /**
    * Swaps in a new config (already validated). The next request uses it; listen/metrics
-   * address and `server.transport` changes need a restart and are reported in the log.
+   * address changes need a restart and are reported in the log.
    */
   reload(config: DetourConfig): void;
   /**
@@ -73,8 +72,11 @@ const PROCESS_SERVICE: ServiceDefinition = { Process: processMethod };
 /** Envoy opens one stream per HTTP request on a long-lived HTTP/2 connection per worker. */
 const MAX_CONCURRENT_STREAMS = 10_000;
 
-function createGrpcTransport(kind: GrpcTransportKind): GrpcTransport {
-  return kind === "node-http2" ? new GrpcHttp2Server({ maxConcurrentStreams: MAX_CONCURRENT_STREAMS }) : new GrpcJsTransport({ maxConcurrentStreams: MAX_CONCURRENT_STREAMS });
+/** A listen address of the config (the schema checked it; a config built in code may not have been). */
+function listenAddress(text: string, field: string): HostPort {
+  const address = parseHostPort(text);
+  if (address === undefined) throw new DetourError("invalid-config", `${field}: '${text}' is not host:port with a port from 0 to 65535`);
+  return address;
 }
 
 /**
@@ -88,13 +90,13 @@ export function createExtProcServer(initialConfig: DetourConfig, options: ExtPro
   // so a request sees either the old table or the new one, never a mix.
   let table: RoutingTable = routingTableFromConfig(config);
   const baseDir = options.baseDir ?? process.cwd();
-  // Edge trust (issue 7): keys are loaded here, at start and reload, never on a request.
+  // Edge trust: keys are loaded here, at start and reload, never on a request.
   let trust: TrustTable = trustTableFromConfig(config, table, { baseDir });
   const logger = options.logger ?? pino({ level: config.server.logLevel, base: { component: "detour-ext-proc" } });
   const metrics = createMetrics(options.registry);
   const streams = new Set<ProcessCall>();
   const health = new HealthImplementation({ "": "NOT_SERVING", [EXT_PROC_SERVICE_NAME]: "NOT_SERVING" });
-  let grpc: GrpcTransport | undefined;
+  let grpc: GrpcServer | undefined;
   let http: HttpServer | undefined;
   let state: "new" | "starting" | "serving" | "stopping" | "stopped" = "new";
   let addresses: ExtProcAddresses | undefined;
@@ -107,9 +109,9 @@ export function createExtProcServer(initialConfig: DetourConfig, options: ExtPro
   async function start(): Promise<ExtProcAddresses> {
     if (state !== "new") throw new DetourError("server-state", `start() called on a server that is ${state}: create a new server instead`);
     state = "starting";
-    const grpcAddress = listenAddressFromText(config.server.listen, "server.listen");
-    const httpAddress = listenAddressFromText(config.server.metrics, "server.metrics");
-    grpc = createGrpcTransport(config.server.transport);
+    const grpcAddress = listenAddress(config.server.listen, "server.listen");
+    const httpAddress = listenAddress(config.server.metrics, "server.metrics");
+    grpc = new GrpcServer({ maxConcurrentStreams: MAX_CONCURRENT_STREAMS });
     grpc.addService(PROCESS_SERVICE, {
       Process: createProcessHandler({
         table: () => table,
@@ -148,14 +150,14 @@ export function createExtProcServer(initialConfig: DetourConfig, options: ExtPro
     }
     const metricsPort = (httpServer.address() as AddressInfo).port;
     addresses = {
-      grpc: formatListenAddress(grpcAddress.host, grpcPort),
+      grpc: formatHostPort(grpcAddress.host, grpcPort),
       grpcPort,
-      metrics: formatListenAddress(httpAddress.host, metricsPort),
+      metrics: formatHostPort(httpAddress.host, metricsPort),
       metricsPort,
     };
     state = "serving";
     setHealth("SERVING");
-    logger.info({ grpc: addresses.grpc, transport: config.server.transport, metrics: addresses.metrics, services: table.services.size, workloads: Object.keys(config.workloads).length }, "detour ext_proc server listening");
+    logger.info({ grpc: addresses.grpc, metrics: addresses.metrics, services: table.services.size, workloads: Object.keys(config.workloads).length }, "detour ext_proc server listening");
     return addresses;
   }
 
@@ -203,9 +205,6 @@ export function createExtProcServer(initialConfig: DetourConfig, options: ExtPro
         { listen: config.server.listen, metrics: config.server.metrics, newListen: next.server.listen, newMetrics: next.server.metrics },
         "server.listen / server.metrics changed: keeping the current addresses until restart",
       );
-    }
-    if (next.server.transport !== config.server.transport) {
-      logger.warn({ transport: config.server.transport, newTransport: next.server.transport }, "server.transport changed: keeping the current transport until restart");
     }
     if (options.logger === undefined && next.server.logLevel !== config.server.logLevel) logger.level = next.server.logLevel;
     config = next;

@@ -1,4 +1,5 @@
 import { BlockList, isIP } from "node:net";
+import { splitHostPort } from "../address/host-port.js";
 
 /** A set of CIDR ranges (edge.trustedCidrs) that answers "is this peer inside?". */
 export interface CidrList {
@@ -8,15 +9,7 @@ export interface CidrList {
 
 /** The IP of `ip`, `ip:port` or `[v6]:port`; IPv4-mapped IPv6 (`::ffff:10.0.0.1`) as IPv4. */
 export function ipOf(address: string): string | undefined {
-  let host = address.trim();
-  if (host.startsWith("[")) {
-    const close = host.indexOf("]");
-    if (close === -1) return undefined;
-    host = host.slice(1, close);
-  } else if (isIP(host) === 0) {
-    const colon = host.lastIndexOf(":");
-    if (colon !== -1) host = host.slice(0, colon);
-  }
+  let host = splitHostPort(address.trim()).host;
   const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(host);
   if (mapped) host = mapped[1]!;
   return isIP(host) === 0 ? undefined : host;

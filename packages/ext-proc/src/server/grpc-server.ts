@@ -1,15 +1,16 @@
 import { createServer, type AddressInfo, type Server as NetServer, type Socket } from "node:net";
 import { Server, ServerCredentials, type ServiceDefinition, type UntypedServiceImplementation } from "@grpc/grpc-js";
 import { bidiCallInterceptor, type BidiHandler } from "./grpc-js-bidi-call.js";
-import type { GrpcTransport } from "./grpc-transport.js";
 
-export interface GrpcJsTransportOptions {
+export interface GrpcServerOptions {
   /** Concurrent streams per connection (Envoy multiplexes every request of a worker on one). */
   readonly maxConcurrentStreams?: number;
 }
 
 /**
- * The default transport: the standard @grpc/grpc-js `Server`. Bidi methods (ext_proc Process)
+ * The gRPC server that carries Process and grpc.health.v1: the standard @grpc/grpc-js `Server`,
+ * registered with grpc-js `ServiceDefinition`s (grpc-health-check's `addToServer` calls
+ * `addService` only). Bidi methods (ext_proc Process)
  * are served by BidiCall on grpc-js's call layer rather than its per-call `Duplex` stream: Envoy
  * opens a stream per HTTP request, so per-call overhead is per-request CPU (bench/README.md).
  *
@@ -18,13 +19,13 @@ export interface GrpcJsTransportOptions {
  * finds the open HTTP/2 sessions (it looks them up in its channelz table), so the listening
  * socket is ours (`createConnectionInjector`) and forceShutdown destroys its connections itself.
  */
-export class GrpcJsTransport implements GrpcTransport {
+export class GrpcServer {
   readonly #server: Server;
   readonly #bidi = new Map<string, BidiHandler>();
   readonly #sockets = new Set<Socket>();
   #listener: NetServer | undefined;
 
-  constructor(options: GrpcJsTransportOptions = {}) {
+  constructor(options: GrpcServerOptions = {}) {
     this.#server = new Server({
       "grpc.max_concurrent_streams": options.maxConcurrentStreams ?? 10_000,
       // Envoy keeps its ext_proc connection open between requests and may ping it while idle.
@@ -34,6 +35,7 @@ export class GrpcJsTransport implements GrpcTransport {
     });
   }
 
+  /** Registers every method of a grpc-js ServiceDefinition with its handler by method name. */
   addService(definition: ServiceDefinition, implementation: Record<string, unknown>): void {
     for (const [name, method] of Object.entries(definition)) {
       if (!method.requestStream || !method.responseStream) continue;
@@ -44,6 +46,7 @@ export class GrpcJsTransport implements GrpcTransport {
     this.#server.addService(definition, implementation as UntypedServiceImplementation);
   }
 
+  /** Binds `host:port` (port 0 = any free port) and resolves with the bound port. */
   listen(host: string, port: number): Promise<number> {
     const injector = this.#server.createConnectionInjector(ServerCredentials.createInsecure());
     const listener = createServer({ noDelay: true }, (socket) => {
@@ -76,6 +79,7 @@ export class GrpcJsTransport implements GrpcTransport {
     });
   }
 
+  /** Cancels every call and closes every connection now. */
   forceShutdown(): void {
     this.#listener?.close();
     this.#server.forceShutdown();

@@ -2,7 +2,7 @@ import { Counter, Gauge, Histogram, Registry, type LabelValues } from "prom-clie
 import { COUNTED_VERSIONS_LIMIT, LATENCY_BUCKETS_SECONDS } from "../constants.js";
 import { OUTCOMES, type Outcome, type RouteDecision } from "../decision/route-decision.js";
 import type { TrustVerdict } from "../decision/trust-decision.js";
-import type { VersionCounts } from "./topology-status.js";
+import type { VersionCounts } from "../server/topology-status.js";
 
 /** Label value for decisions whose :authority is not a topology service (keeps cardinality bounded). */
 export const UNKNOWN_SERVICE_LABEL = "(unknown)";
@@ -17,7 +17,7 @@ export interface ExtProcMetrics {
   streamClosed(): void;
   recordReload(result: "success" | "failure"): void;
   recordUnexpectedMessage(phase: string): void;
-  /** Edge trust (issue 7): what was admitted and every refused override attempt, by reason. */
+  /** Edge trust: what was admitted and every refused override attempt, by reason. */
   recordTrust(role: string, verdict: TrustVerdict): void;
   /**
    * Decisions that named a version, and those routed to it, per service and version (for the

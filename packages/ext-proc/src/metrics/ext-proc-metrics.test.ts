@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { parseConfig } from "../config/load-config.js";
 import { decide } from "../decision/route-decision.js";
 import { routingTableFromConfig } from "../decision/routing-table.js";
-import { createMetrics } from "./metrics.js";
+import { createMetrics } from "./ext-proc-metrics.js";
 
 describe("ext_proc metrics", () => {
   it("counts every carrier problem by reason and carrier", async () => {

@@ -3,7 +3,12 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { HeaderMapSchema, HeaderValueSchema } from "../gen/envoy/config/core/v3/base_pb.js";
 import { HttpBodySchema, HttpHeadersSchema, ProcessingRequestSchema } from "../gen/envoy/service/ext_proc/v3/external_processor_pb.js";
-import { decodeRequest, readDecodedMessage, readMessage, scanRequest } from "./protobuf-adapter.js";
+import { readMessage } from "./read-message.js";
+import { readDecodedMessage } from "./reference-reader.js";
+import type { IncomingMessage } from "./stream-message.js";
+import { scanRequest } from "./wire-reader.js";
+
+const decodeRequest = (bytes: Buffer): IncomingMessage => bytes as unknown as IncomingMessage;
 
 const WANTED = new Set(["x-detour", "baggage", "x-detour-route", "x-override"]);
 const KEYS = [":authority", ":path", "x-detour", "baggage", "x-detour-route", "x-override", "user-agent", "x-détour", ""];

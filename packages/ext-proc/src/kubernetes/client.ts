@@ -1,4 +1,0 @@
-// `@detour/ext-proc/kubernetes-client`: detour's calls to a Kubernetes API server, on the
-// official client. Importing it loads @kubernetes/client-node (Node >= 22.19): import it
-// dynamically, after assertKubernetesClientNode().
-export { DetourKubernetesApi, failureMessage, FIELD_MANAGER, kubeConfigFromFile, statusCode } from "./kubernetes-api.js";

@@ -77,25 +77,36 @@ describe("versions discovered from the cluster, routed through real Envoy", () =
   });
 
   it("makes 50 versions routable one after another: Ready -> routable latency", async () => {
-    const latencies: number[] = [];
-    const removals: number[] = [];
+    // Measured from just before the status write is sent, so the API server's own write (etcd)
+    // is included; "after the write" subtracts it: the watch, the rebuild and the first request.
+    const routable: number[] = [];
+    const routableAfterWrite: number[] = [];
+    const gone: number[] = [];
+    const goneAfterWrite: number[] = [];
     for (const version of SANDBOXES) {
       const deployed = await cluster.deployVersion("pricing", version, { ready: false });
       const readyAt = performance.now();
       await cluster.setReady(deployed.pods[0]!, true);
-      latencies.push(await millisUntil(async () => (await rig.routedVersion("pricing", `pricing=${version}`)) === version, readyAt, { what: `${version} routable` }));
+      const written = performance.now() - readyAt;
+      routable.push(await millisUntil(async () => (await rig.routedVersion("pricing", `pricing=${version}`)) === version, readyAt, { what: `${version} routable` }));
+      routableAfterWrite.push(Math.max(0, routable.at(-1)! - written));
       const deletedAt = performance.now();
-      await cluster.deleteVersion(deployed);
-      removals.push(await millisUntil(async () => (await rig.routedVersion("pricing", `pricing=${version}`)) === "v1", deletedAt, { what: `${version} gone` }));
+      await cluster.deletePod(deployed.pods[0]!);
+      const deleted = performance.now() - deletedAt;
+      gone.push(await millisUntil(async () => (await rig.routedVersion("pricing", `pricing=${version}`)) === "v1", deletedAt, { what: `${version} gone` }));
+      goneAfterWrite.push(Math.max(0, gone.at(-1)! - deleted));
+      await cluster.deleteVersion({ ...deployed, pods: [] });
     }
-    const sorted = [...latencies].sort((a, b) => a - b);
-    const sortedRemovals = [...removals].sort((a, b) => a - b);
+    const summary = (samples: readonly number[]) => {
+      const sorted = [...samples].sort((a, b) => a - b);
+      return `p50 ${percentile(sorted, 50).toFixed(0)} ms, p99 ${percentile(sorted, 99).toFixed(0)} ms`;
+    };
     console.log(
-      `Ready -> routable over ${latencies.length} versions: p50 ${percentile(sorted, 50).toFixed(0)} ms, p99 ${percentile(sorted, 99).toFixed(0)} ms, max ${sorted.at(-1)!.toFixed(0)} ms; ` +
-        `deleted -> gone: p50 ${percentile(sortedRemovals, 50).toFixed(0)} ms, p99 ${percentile(sortedRemovals, 99).toFixed(0)} ms`,
+      `over ${SANDBOXES.length} versions: Ready written -> routable ${summary(routable)} (after the API server's write: ${summary(routableAfterWrite)}); ` +
+        `pod deleted -> miss policy ${summary(gone)} (after the write: ${summary(goneAfterWrite)})`,
     );
-    expect(percentile(sorted, 99)).toBeLessThan(WITHIN_MS);
-    expect(percentile(sortedRemovals, 99)).toBeLessThan(WITHIN_MS);
+    expect(percentile([...routable].sort((a, b) => a - b), 99)).toBeLessThan(WITHIN_MS);
+    expect(percentile([...gone].sort((a, b) => a - b), 99)).toBeLessThan(WITHIN_MS);
   });
 
   it("takes a workload's injection from its pod template", async () => {

@@ -24,3 +24,26 @@ export function ownedLabels(component: DetourComponent, labels: Readonly<Record<
 export function isDetourOwned(object: { metadata?: { labels?: Record<string, string> | null } | null } | undefined): boolean {
   return object?.metadata?.labels?.[PART_OF_LABEL] === PART_OF_VALUE;
 }
+
+/** A Kubernetes object as detour writes it: plain data, ready for YAML or server-side apply. */
+export interface KubernetesObject {
+  readonly apiVersion: string;
+  readonly kind: string;
+  readonly metadata: ObjectMeta;
+  readonly [field: string]: unknown;
+}
+
+export interface ObjectMeta {
+  readonly name: string;
+  readonly namespace?: string;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly annotations?: Readonly<Record<string, string>>;
+}
+
+/**
+ * Metadata of an object detour owns: its name and namespace and the labels that mark it as
+ * detour's, so detour never mistakes someone else's object for its own.
+ */
+export function ownedMetadata(name: string, namespace: string, component: DetourComponent, labels: Readonly<Record<string, string>> = {}): ObjectMeta {
+  return { name, namespace, labels: ownedLabels(component, labels) };
+}

@@ -7,7 +7,7 @@ import { TOPOLOGY_SETTLE_MS } from "../constants.js";
 import type { ExtProcServer } from "../server/create-ext-proc-server.js";
 import type { KubernetesSourceStatus, TopologySource } from "../server/topology-status.js";
 import { discoverTopology, EMPTY_DISCOVERY, type ClusterSnapshot, type DiscoveredTopology, type ExpiredDeployment } from "./discovered-topology.js";
-import { createDiscoveryMetrics } from "./discovery-metrics.js";
+import { createDiscoveryMetrics, type DiscoveryMetrics } from "./discovery-metrics.js";
 import { describeDiscovery } from "./discovery-status.js";
 import { ownedLabels } from "./detour-ownership.js";
 import { expiryEvent } from "./expiry-event.js";
@@ -50,6 +50,13 @@ export interface LeaderWork {
   topologyChanged(config: DetourConfig, discovered: DiscoveredTopology): void;
 }
 
+/** What the Lease holder's work is given. */
+export interface LeaderWorkContext {
+  readonly api: DetourKubernetesApi;
+  readonly metrics: DiscoveryMetrics;
+  readonly log: Logger;
+}
+
 /** The identity of this replica in the Lease and in Events: the pod's name and a random part (a restarted pod is a new candidate). */
 function replicaIdentity(): string {
   return `${process.env.POD_NAME || hostname()}_${randomBytes(4).toString("hex")}`;
@@ -73,7 +80,7 @@ const DEPLOYMENTS: WatchedKind<DeploymentView> = { kind: "Deployment", path: (na
  * A watch that fails is retried and the last topology stays in force (stale: metric, /readyz
  * note). The replica holding the Lease reports expiries as Events and runs `leaderWork`.
  */
-export function startKubernetesDiscovery(options: KubernetesDiscoveryOptions, leaderWork?: (api: DetourKubernetesApi, identity: string) => LeaderWork): KubernetesDiscovery {
+export function startKubernetesDiscovery(options: KubernetesDiscoveryOptions, leaderWork?: (context: LeaderWorkContext) => LeaderWork): KubernetesDiscovery {
   const { server, section, logger } = options;
   const kubeConfig = kubeConfigFromSection(section, options.baseDir);
   const api = DetourKubernetesApi.fromKubeConfig(kubeConfig);
@@ -231,7 +238,7 @@ export function startKubernetesDiscovery(options: KubernetesDiscoveryOptions, le
     }
   }
 
-  const work = leaderWork?.(api, identity);
+  const work = leaderWork?.({ api, metrics, log });
   const electionNamespace = section.leaderElection.namespace ?? ownNamespace() ?? section.namespaces[0]!;
   const elector = new LeaseElector({
     store: api,

@@ -87,5 +87,6 @@ export async function runExtProcServer(configPath: string, options: { logger?: L
 async function startDiscovery(server: ExtProcServer, section: KubernetesConfig, baseDir: string, logger: Logger): Promise<KubernetesDiscovery> {
   assertKubernetesClientNode("the kubernetes section of the config");
   const { startKubernetesDiscovery } = await import("../kubernetes/kubernetes-discovery.js");
-  return startKubernetesDiscovery({ server, section, baseDir, logger });
+  const { routingObjectWork } = await import("../kubernetes/routing-object-writer.js");
+  return startKubernetesDiscovery({ server, section, baseDir, logger }, section.routingObjects === "istio" ? routingObjectWork(section) : undefined);
 }

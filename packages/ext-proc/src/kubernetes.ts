@@ -15,6 +15,7 @@ export {
 } from "./kubernetes/detour-ownership.js";
 export { assertKubernetesClientNode } from "./kubernetes/node-support.js";
 export { rfc3339Millis } from "./kubernetes/workload-expiry.js";
+export { DISCOVERY_ROLE_NAME, discoveryRbac, LEADER_ELECTION_ROLE_NAME, type DiscoveryRbacOptions } from "./kubernetes/discovery-rbac.js";
 export { EXPIRED_REASON, REPORTING_CONTROLLER } from "./kubernetes/expiry-event.js";
 export { BASELINE_ANNOTATION, EXPIRES_AT_ANNOTATION, INJECT_ANNOTATION, MISS_ANNOTATION, TTL_ANNOTATION } from "./constants.js";
 export { durationSeconds } from "./config/duration-text.js";

@@ -195,8 +195,17 @@ export function statusCode(error: unknown): number {
 /** One line about a failed call: the API server's message when it sent one. */
 export function failureMessage(error: unknown): string {
   if (error instanceof ApiException) {
-    const body = error.body as { message?: unknown } | string | undefined;
-    const message = typeof body === "object" && body !== null && typeof body.message === "string" ? body.message : typeof body === "string" ? body : error.message;
+    // The client hands the API server's Status over parsed, or for some calls as its JSON text.
+    let body: unknown = error.body;
+    if (typeof body === "string") {
+      try {
+        body = JSON.parse(body) as unknown;
+      } catch {
+        // Not JSON: the text itself is the message.
+      }
+    }
+    const status = body as { message?: unknown } | string | null | undefined;
+    const message = typeof status === "object" && status !== null && typeof status.message === "string" ? status.message : typeof status === "string" ? status : error.message;
     return `HTTP ${error.code}: ${message.split("\n")[0]}`;
   }
   return error instanceof Error ? `${error.name}: ${error.message}` : String(error);

@@ -1,0 +1,109 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { AppsV1Api, CoordinationV1Api, CoreV1Api, EventsV1Api, type KubernetesObject } from "@kubernetes/client-node";
+import { parseConfig } from "@detour/ext-proc";
+import { discoveryRbac } from "@detour/ext-proc/kubernetes";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { metricValue } from "../support/prometheus-text.js";
+import { waitFor } from "../support/wait-for.js";
+import { ClusterWorkloads } from "./support/cluster-workloads.js";
+import { startDiscoveryRig, waitUntilReady, type DiscoveryRig } from "./support/discovery-rig.js";
+import { refusalOf } from "./support/kubernetes-error.js";
+import { ServerSideApplyApi } from "./support/server-side-apply.js";
+import { sharedApiServer } from "./support/shared-api-server.js";
+
+const WATCHED = "discovery-rbac";
+const SERVER_NAMESPACE = "discovery-rbac-system";
+const OTHER = "discovery-rbac-other";
+const SERVICE_ACCOUNT = "detour-ext-proc";
+
+// The server runs as a ServiceAccount bound to exactly the RBAC detour renders for its config,
+// on the API server in RBAC mode: everything it does works, and nothing else is allowed.
+describe("the server with the rendered RBAC and nothing more", () => {
+  const apiServer = sharedApiServer();
+  const admin = ServerSideApplyApi.fromKubeConfig(apiServer.kubeConfig());
+  const cluster = new ClusterWorkloads(apiServer.kubeConfig(), WATCHED);
+  const kubernetes = { namespaces: [WATCHED], routingObjects: "istio" as const, leaderElection: { namespace: SERVER_NAMESPACE } };
+  const section = parseConfig({ services: {}, kubernetes }).kubernetes!;
+  let dir: string;
+  let token: string;
+  let rig: DiscoveryRig;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), "detour-rbac-"));
+    for (const name of [WATCHED, SERVER_NAMESPACE, OTHER]) await admin.apply({ apiVersion: "v1", kind: "Namespace", metadata: { name } });
+    await admin.apply({ apiVersion: "v1", kind: "ServiceAccount", metadata: { name: SERVICE_ACCOUNT, namespace: SERVER_NAMESPACE } });
+    for (const object of discoveryRbac({ serverNamespace: SERVER_NAMESPACE, serviceAccount: SERVICE_ACCOUNT, section })) await admin.apply(object as KubernetesObject);
+    await cluster.service("pricing", { "detour.dev/baseline": "v1" });
+    await cluster.deployVersion("pricing", "v1");
+    await cluster.deployVersion("pricing", "pr-7");
+    await cluster.deployVersion("pricing", "pr-old", { annotations: { "detour.dev/expires-at": "2020-01-01T00:00:00Z" } });
+    token = await apiServer.serviceAccountToken(SERVER_NAMESPACE, SERVICE_ACCOUNT);
+    const kubeconfig = join(dir, "service-account.kubeconfig");
+    writeFileSync(kubeconfig, apiServer.kubeConfig({ token }).exportConfig(), { mode: 0o600 });
+    rig = await startDiscoveryRig({ routable: { pricing: ["v1", "pr-7", "pr-old"] }, serverConfig: { services: {}, kubernetes: { ...kubernetes, kubeconfig } } });
+    await waitUntilReady(rig.replicas[0]!);
+  });
+  afterAll(async () => {
+    await rig?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("renders a Role per watched namespace and one for the Lease, no ClusterRole", () => {
+    const objects = discoveryRbac({ serverNamespace: SERVER_NAMESPACE, serviceAccount: SERVICE_ACCOUNT, section });
+    expect(objects.map((object) => `${object.kind} ${object.metadata.namespace}/${object.metadata.name}`)).toEqual([
+      `Role ${WATCHED}/detour-ext-proc-discovery`,
+      `RoleBinding ${WATCHED}/detour-ext-proc-discovery`,
+      `Role ${SERVER_NAMESPACE}/detour-ext-proc-leader-election`,
+      `RoleBinding ${SERVER_NAMESPACE}/detour-ext-proc-leader-election`,
+    ]);
+  });
+
+  it("does everything it needs: watches, routes, leads on its Lease, writes the routing objects and the expiry Event", async () => {
+    expect(await rig.routedVersion("pricing", "pricing=pr-7")).toBe("pr-7");
+    expect(await rig.routedVersion("pricing", "pricing=pr-old"), "expired").toBe("v1");
+    const leases = apiServer.kubeConfig().makeApiClient(CoordinationV1Api);
+    await waitFor(async () => (await leases.readNamespacedLease({ name: "detour-ext-proc", namespace: SERVER_NAMESPACE })).spec?.holderIdentity !== undefined, { what: "the Lease" });
+    await waitFor(
+      async () => {
+        const rule = await admin.readObject<KubernetesObject & { spec: { subsets: { name: string }[] } }>({ apiVersion: "networking.istio.io/v1", kind: "DestinationRule", metadata: { name: "detour-pricing", namespace: WATCHED } });
+        return rule.spec.subsets.map((subset) => subset.name).join(",") === "pr-7,v1";
+      },
+      { what: "the DestinationRule written by the ServiceAccount" },
+    ).catch((error: Error) => {
+      throw new Error(`${error.message}; the server's warnings: ${JSON.stringify(rig.replicas[0]!.logs.filter((line) => line.level >= 40))}`);
+    });
+    await admin.readObject({ apiVersion: "networking.istio.io/v1", kind: "VirtualService", metadata: { name: "detour-pricing", namespace: WATCHED } });
+    const events = apiServer.kubeConfig().makeApiClient(EventsV1Api);
+    await waitFor(async () => (await events.listNamespacedEvent({ namespace: WATCHED })).items.some((event) => event.reason === "VersionExpired"), { what: "the expiry Event" });
+    const metrics = await rig.replicas[0]!.metrics();
+    expect(metricValue(metrics, "detour_ext_proc_kubernetes_watch_failures_total")).toBe(0);
+    expect(metricValue(metrics, "detour_ext_proc_kubernetes_writes_total", { result: "failed" })).toBe(0);
+  });
+
+  it("is forbidden everything else", async () => {
+    const kc = apiServer.kubeConfig({ token });
+    const api = ServerSideApplyApi.fromKubeConfig(kc);
+    const core = kc.makeApiClient(CoreV1Api);
+    const apps = kc.makeApiClient(AppsV1Api);
+    const attempts: [string, () => Promise<unknown>][] = [
+      ["annotate a Deployment", () => api.apply({ apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "pricing-pr-7", namespace: WATCHED, annotations: { x: "y" } } }, { fieldManager: "detour" })],
+      ["delete a Pod", () => core.deleteNamespacedPod({ name: "pricing-pr-7-0", namespace: WATCHED })],
+      ["read a Pod by name", () => core.readNamespacedPod({ name: "pricing-pr-7-0", namespace: WATCHED })],
+      ["create a ConfigMap", () => core.createNamespacedConfigMap({ namespace: WATCHED, body: { metadata: { name: "x" } } })],
+      ["list Secrets", () => core.listNamespacedSecret({ namespace: WATCHED })],
+      ["delete a Deployment", () => apps.deleteNamespacedDeployment({ name: "pricing-v1", namespace: WATCHED })],
+      ["list Pods of a namespace it does not watch", () => core.listNamespacedPod({ namespace: OTHER })],
+      ["write a VirtualService in a namespace it does not watch", () => api.apply({ apiVersion: "networking.istio.io/v1", kind: "VirtualService", metadata: { name: "detour-x", namespace: OTHER }, spec: { hosts: ["x"] } })],
+      ["delete its own DestinationRule", () => api.delete({ apiVersion: "networking.istio.io/v1", kind: "DestinationRule", metadata: { name: "detour-pricing", namespace: WATCHED } })],
+      ["take another Lease", () => api.apply({ apiVersion: "coordination.k8s.io/v1", kind: "Lease", metadata: { name: "kube-scheduler", namespace: SERVER_NAMESPACE }, spec: { holderIdentity: "me" } })],
+      ["list Pods cluster-wide", () => core.listPodForAllNamespaces()],
+    ];
+    for (const [what, attempt] of attempts) {
+      const refusal = await refusalOf(attempt);
+      expect(refusal.code, `${what}: ${refusal.message}`).toBe(403);
+      expect(refusal.message).toContain(`system:serviceaccount:${SERVER_NAMESPACE}:${SERVICE_ACCOUNT}`);
+    }
+  });
+});

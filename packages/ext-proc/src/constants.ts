@@ -93,7 +93,8 @@ export const TTL_ANNOTATION = "detour.dev/ttl";
 /**
  * How long topology changes settle before the routing table is rebuilt. A rollout or the initial
  * list delivers many events at once; one rebuild for the burst, still far inside the 1 s a new
- * version may take to become routable.
+ * version may take to become routable. When a rebuild takes longer than this (thousands of
+ * pods), the next waits as long as the last one took.
  */
 export const TOPOLOGY_SETTLE_MS = 20;
 

@@ -48,13 +48,16 @@ export class ClusterWorkloads {
     await this.apply({ apiVersion: "v1", kind: "Namespace", metadata: { name: this.namespace } });
   }
 
-  /** The Service of `name` with detour.dev annotations (baseline, miss). */
-  async service(name: string, annotations: Record<string, string> = {}): Promise<void> {
+  /**
+   * The Service of `name` with detour.dev annotations (baseline, miss). `headless` allocates no
+   * cluster IP: the rig's service range (a /24) holds only 254.
+   */
+  async service(name: string, annotations: Record<string, string> = {}, options: { headless?: boolean } = {}): Promise<void> {
     await this.apply({
       apiVersion: "v1",
       kind: "Service",
       metadata: { name, namespace: this.namespace, annotations },
-      spec: { selector: { app: name }, ports: [{ name: "http", port: 80, targetPort: 8080 }] },
+      spec: { selector: { app: name }, ports: [{ name: "http", port: 80, targetPort: 8080 }], ...(options.headless === true ? { clusterIP: "None" } : {}) },
     } as KubernetesObject);
   }
 

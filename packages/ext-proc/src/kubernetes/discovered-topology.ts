@@ -98,6 +98,68 @@ interface VersionBuilder {
   deployments: string[];
 }
 
+/** Which workload an object's labels name. */
+interface Identity {
+  readonly service: string;
+  readonly version: string;
+  readonly versionLabel: string;
+  /** `namespace/service/version`. */
+  readonly key: string;
+}
+
+/** What one object says, worked out once per object: the informers replace an object's view when it changes, never edit it. */
+interface Derived {
+  readonly object: string;
+  readonly identity: Identity | undefined;
+  readonly problems: readonly TopologyProblem[];
+  /** Deployments: when their version stops being routable. */
+  readonly expiresAt: number | undefined;
+}
+
+const derivedBySettings = new WeakMap<DiscoverySettings, WeakMap<object, Derived>>();
+
+function derive(kind: "Pod" | "Deployment", view: PodView | DeploymentView, settings: DiscoverySettings): Derived {
+  let cache = derivedBySettings.get(settings);
+  if (cache === undefined) derivedBySettings.set(settings, (cache = new WeakMap()));
+  const cached = cache.get(view);
+  if (cached !== undefined) return cached;
+  const object = objectRef(kind, view.metadata);
+  const labels = view.kind === "Deployment" ? view.template.labels : view.metadata.labels;
+  const problems: TopologyProblem[] = [];
+  let expiresAt: number | undefined;
+  if (view.kind === "Deployment") {
+    const expiry = deploymentExpiry(view);
+    expiresAt = expiry.expiresAt;
+    problems.push(...expiry.problems);
+  }
+  let identity: Identity | undefined;
+  const service = firstLabel(labels, settings.serviceLabels);
+  const version = firstLabel(labels, settings.versionLabels);
+  if (service !== undefined && version !== undefined) {
+    if (isValidService(service.value) && isValidVersion(version.value)) {
+      identity = { service: service.value, version: version.value, versionLabel: version.key, key: `${view.metadata.namespace}/${service.value}/${version.value}` };
+    } else {
+      problems.push({
+        code: "invalid-label",
+        object,
+        message: isValidService(service.value)
+          ? `version label ${version.key}='${version.value}' is not a detour version: the workload is not discovered`
+          : `service label ${service.key}='${service.value}' is not a lower-case DNS label: the workload is not discovered; use the name its Service has`,
+      });
+    }
+  }
+  const derived = { object, identity, problems, expiresAt };
+  cache.set(view, derived);
+  return derived;
+}
+
+/** The injection sources of one workload: the first seen, and any that say something else. */
+interface InjectionSources {
+  readonly value: string | undefined;
+  readonly object: string;
+  others?: Map<string | undefined, string>;
+}
+
 /**
  * The topology the cluster shows (pure: the snapshot and the clock in, the topology out):
  * - a version of a service is routable while at least one of its pods is Ready and no expired
@@ -109,102 +171,81 @@ interface VersionBuilder {
  *   (on the pods themselves when no Deployment makes them); disagreeing sources are a conflict
  *   and inject nothing;
  * - one service name in two namespaces is a conflict: neither is discovered.
+ * What each object says is worked out once per object version and remembered, so a rebuild
+ * after one change costs a walk over the objects, not a re-reading of each.
  */
 export function discoverTopology(snapshot: ClusterSnapshot, settings: DiscoverySettings, now: number): DiscoveredTopology {
   const problems: TopologyProblem[] = [];
-  const badLabels = new Set<string>();
-  const identify = (labels: Readonly<Record<string, string>>, object: string) => {
-    const service = firstLabel(labels, settings.serviceLabels);
-    const version = firstLabel(labels, settings.versionLabels);
-    if (service === undefined || version === undefined) return undefined;
-    if (!isValidService(service.value) || !isValidVersion(version.value)) {
-      if (!badLabels.has(object)) {
-        badLabels.add(object);
-        problems.push({
-          code: "invalid-label",
-          object,
-          message: isValidService(service.value)
-            ? `version label ${version.key}='${version.value}' is not a detour version: the workload is not discovered`
-            : `service label ${service.key}='${service.value}' is not a lower-case DNS label: the workload is not discovered; use the name its Service has`,
-        });
-      }
-      return undefined;
-    }
-    return { service: service.value, version: version.value, versionLabel: version.key };
-  };
 
   // Deployments: their expiry, the workload their pod template makes, and its injection.
-  const expiredByNamespace = new Map<string, { view: DeploymentView; expiresAt: number }[]>();
+  const expiredByNamespace = new Map<string, DeploymentView[]>();
   const expiredDeployments: ExpiredDeployment[] = [];
   const versions = new Map<string, VersionBuilder>();
-  const versionKey = (namespace: string, service: string, version: string) => `${namespace}/${service}/${version}`;
-  const builder = (namespace: string, service: string, version: string): VersionBuilder => {
-    const key = versionKey(namespace, service, version);
-    let found = versions.get(key);
+  const builder = (namespace: string, identity: Identity): VersionBuilder => {
+    let found = versions.get(identity.key);
     if (found === undefined) {
-      found = { service, version, namespace, readyPods: 0, expiredPods: 0, versionLabels: new Set(), expiresAt: undefined, deployments: [] };
-      versions.set(key, found);
+      found = { service: identity.service, version: identity.version, namespace, readyPods: 0, expiredPods: 0, versionLabels: new Set(), expiresAt: undefined, deployments: [] };
+      versions.set(identity.key, found);
     }
     return found;
   };
-  /** `namespace/service/version` -> injection sources: the text (undefined: injects nothing) -> the object saying so. */
-  const injectionSources = new Map<string, Map<string | undefined, string>>();
+  /** `namespace/service/version` -> what its sources inject. */
+  const injectionSources = new Map<string, InjectionSources>();
   const workloadsWithDeployment = new Set<string>();
   let nextExpiry: number | undefined;
   for (const deployment of snapshot.deployments) {
-    const object = objectRef("Deployment", deployment.metadata);
-    const expiry = deploymentExpiry(deployment);
-    problems.push(...expiry.problems);
-    const identity = identify(deployment.template.labels, object);
-    const expired = expiry.expiresAt !== undefined && expiry.expiresAt <= now;
-    if (expiry.expiresAt !== undefined && !expired) nextExpiry = Math.min(nextExpiry ?? Infinity, expiry.expiresAt);
+    const derived = derive("Deployment", deployment, settings);
+    for (const problem of derived.problems) problems.push(problem);
+    const { identity, expiresAt } = derived;
+    const expired = expiresAt !== undefined && expiresAt <= now;
+    if (expiresAt !== undefined && !expired && (nextExpiry === undefined || expiresAt < nextExpiry)) nextExpiry = expiresAt;
     if (expired) {
-      const list = expiredByNamespace.get(deployment.metadata.namespace) ?? [];
-      list.push({ view: deployment, expiresAt: expiry.expiresAt! });
-      expiredByNamespace.set(deployment.metadata.namespace, list);
+      let list = expiredByNamespace.get(deployment.metadata.namespace);
+      if (list === undefined) expiredByNamespace.set(deployment.metadata.namespace, (list = []));
+      list.push(deployment);
       expiredDeployments.push({
         namespace: deployment.metadata.namespace,
         name: deployment.metadata.name,
         uid: deployment.metadata.uid,
         service: identity?.service,
         version: identity?.version,
-        expiresAt: expiry.expiresAt!,
+        expiresAt,
       });
     }
     if (identity === undefined) continue;
-    const version = builder(deployment.metadata.namespace, identity.service, identity.version);
+    const version = builder(deployment.metadata.namespace, identity);
     version.deployments.push(deployment.metadata.name);
-    if (expiry.expiresAt !== undefined) version.expiresAt = Math.min(version.expiresAt ?? Infinity, expiry.expiresAt);
-    const workload = `${identity.service}/${identity.version}`;
-    workloadsWithDeployment.add(`${deployment.metadata.namespace}/${workload}`);
-    if (!expired) addInjectionSource(injectionSources, `${deployment.metadata.namespace}/${workload}`, deployment.template.annotations[INJECT_ANNOTATION], object);
+    if (expiresAt !== undefined && (version.expiresAt === undefined || expiresAt < version.expiresAt)) version.expiresAt = expiresAt;
+    workloadsWithDeployment.add(identity.key);
+    if (!expired) addInjectionSource(injectionSources, identity.key, deployment.template.annotations[INJECT_ANNOTATION], derived.object);
   }
 
   // Pods: Ready ones make their version routable unless an expired Deployment selects them.
   const liveWorkloads = new Set<string>();
   for (const pod of snapshot.pods) {
     if (!pod.ready) continue;
-    const object = objectRef("Pod", pod.metadata);
-    const identity = identify(pod.metadata.labels, object);
+    const derived = derive("Pod", pod, settings);
+    for (const problem of derived.problems) problems.push(problem);
+    const identity = derived.identity;
     if (identity === undefined) continue;
     const namespace = pod.metadata.namespace;
-    const version = builder(namespace, identity.service, identity.version);
-    const expiredOwner = expiredByNamespace.get(namespace)?.some((entry) => entry.view.selector !== undefined && selectorMatches(entry.view.selector, pod.metadata.labels));
-    if (expiredOwner === true) {
+    const version = builder(namespace, identity);
+    const expired = expiredByNamespace.get(namespace);
+    if (expired !== undefined && expired.some((deployment) => deployment.selector !== undefined && selectorMatches(deployment.selector, pod.metadata.labels))) {
       version.expiredPods++;
       continue;
     }
     version.readyPods++;
     version.versionLabels.add(identity.versionLabel);
-    const workload = `${identity.service}/${identity.version}`;
-    liveWorkloads.add(`${namespace}/${workload}`);
-    if (!workloadsWithDeployment.has(`${namespace}/${workload}`)) addInjectionSource(injectionSources, `${namespace}/${workload}`, pod.metadata.annotations[INJECT_ANNOTATION], object);
+    liveWorkloads.add(identity.key);
+    if (!workloadsWithDeployment.has(identity.key)) addInjectionSource(injectionSources, identity.key, pod.metadata.annotations[INJECT_ANNOTATION], derived.object);
   }
 
   // Services: one namespace per name; baseline and miss policy from the Service's annotations.
   const all = [...versions.values()].filter((version) => version.readyPods + version.expiredPods > 0 || version.deployments.length > 0);
-  all.sort((a, b) => (a.service === b.service ? (a.version < b.version ? -1 : a.version > b.version ? 1 : a.namespace < b.namespace ? -1 : 1) : a.service < b.service ? -1 : 1));
-  const discovered: DiscoveredVersion[] = all.map((version) => ({
+  const order = (version: VersionBuilder) => `${version.service}\u0000${version.version}\u0000${version.namespace}`;
+  const keyed = all.map((version) => ({ version, key: order(version) })).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  const discovered: DiscoveredVersion[] = keyed.map(({ version }) => ({
     service: version.service,
     version: version.version,
     namespace: version.namespace,
@@ -216,11 +257,17 @@ export function discoverTopology(snapshot: ClusterSnapshot, settings: DiscoveryS
     deployments: version.deployments.sort(),
   }));
   const namespacesOf = new Map<string, Set<string>>();
+  /** `namespace/service` -> its routable versions. */
+  const liveVersions = new Map<string, Map<string, DiscoveredVersion>>();
   for (const version of discovered) {
     if (version.readyPods === 0) continue;
     const set = namespacesOf.get(version.service) ?? new Set<string>();
     set.add(version.namespace);
     namespacesOf.set(version.service, set);
+    const key = `${version.namespace}/${version.service}`;
+    let live = liveVersions.get(key);
+    if (live === undefined) liveVersions.set(key, (live = new Map()));
+    live.set(version.version, version);
   }
   const serviceObjects = new Map<string, ServiceView>();
   for (const service of snapshot.services) {
@@ -255,27 +302,25 @@ export function discoverTopology(snapshot: ClusterSnapshot, settings: DiscoveryS
     const missText = annotations[MISS_ANNOTATION]?.trim();
     if (missText === "fallback" || missText === "reject") miss = missText;
     else if (missText !== undefined) problems.push({ code: "invalid-annotation", object, service: name, message: `${MISS_ANNOTATION} '${missText}' is neither fallback nor reject: the default applies` });
-    const live = new Map<string, DiscoveredVersion>();
-    for (const version of discovered) if (version.service === name && version.namespace === namespace && version.readyPods > 0) live.set(version.version, version);
-    services.set(name, { name, namespace, baseline, miss, versions: live });
+    services.set(name, { name, namespace, baseline, miss, versions: liveVersions.get(`${namespace}/${name}`) ?? new Map() });
   }
 
   // Injections of live workloads; disagreeing sources inject nothing.
   const injections = new Map<string, string>();
   for (const [key, sources] of injectionSources) {
+    if (sources.others === undefined && sources.value === undefined) continue;
     const [namespace, service, version] = key.split("/") as [string, string, string];
     const workload = `${service}/${version}`;
     if (!liveWorkloads.has(key) || services.get(service)?.namespace !== namespace) continue;
-    if (sources.size > 1) {
-      const said = [...sources].map(([value, object]) => `${object} says ${value === undefined ? "nothing" : `'${value}'`}`).join(", ");
+    if (sources.others !== undefined) {
+      const said = [[sources.value, sources.object] as const, ...sources.others].map(([value, object]) => `${object} says ${value === undefined ? "nothing" : `'${value}'`}`).join(", ");
       problems.push({ code: "inject-disagrees", service, version, message: `workload ${workload}: ${said}: it injects nothing until they agree` });
       continue;
     }
-    const [value, object] = [...sources][0]!;
-    if (value === undefined) continue;
+    const value = sources.value!;
     const parsed = parseOverrides(value, { strict: false });
     if (parsed.problems.length !== 0 || parsed.set.isEmpty) {
-      problems.push({ code: "invalid-annotation", object, message: `${INJECT_ANNOTATION} '${value}' is not an override (x-detour syntax, e.g. *=pr-7): it injects nothing` });
+      problems.push({ code: "invalid-annotation", object: sources.object, message: `${INJECT_ANNOTATION} '${value}' is not an override (x-detour syntax, e.g. *=pr-7): it injects nothing` });
       continue;
     }
     injections.set(workload, value);
@@ -284,12 +329,13 @@ export function discoverTopology(snapshot: ClusterSnapshot, settings: DiscoveryS
   return { services, injections, versions: discovered, expiredDeployments, problems, nextExpiry };
 }
 
-function addInjectionSource(sources: Map<string, Map<string | undefined, string>>, key: string, value: string | undefined, object: string): void {
-  let values = sources.get(key);
-  if (values === undefined) {
-    values = new Map();
-    sources.set(key, values);
-  }
+function addInjectionSource(sources: Map<string, InjectionSources>, key: string, value: string | undefined, object: string): void {
   const text = value?.trim();
-  if (!values.has(text)) values.set(text, object);
+  const found = sources.get(key);
+  if (found === undefined) {
+    sources.set(key, { value: text, object });
+    return;
+  }
+  if (found.value === text || found.others?.has(text) === true) return;
+  (found.others ??= new Map()).set(text, object);
 }

@@ -97,6 +97,9 @@ export function startKubernetesDiscovery(options: KubernetesDiscoveryOptions, le
   let allSynced = false;
   let stopped = false;
   let settleTimer: NodeJS.Timeout | undefined;
+  let lastRebuildMs = 0;
+  // One settings object for the life of the watch: discoverTopology remembers per object what it says, per settings.
+  const settings = { serviceLabels: section.serviceLabels, versionLabels: section.versionLabels };
   let expiryTimer: NodeJS.Timeout | undefined;
   const metrics = createDiscoveryMetrics(server.metrics.registry, { staleSince: () => staleSince });
 
@@ -149,10 +152,11 @@ export function startKubernetesDiscovery(options: KubernetesDiscoveryOptions, le
 
   function scheduleRebuild(): void {
     if (stopped || settleTimer !== undefined) return;
+    // While changes keep coming, at most half the time goes to rebuilding: the rest is the decisions'.
     settleTimer = setTimeout(() => {
       settleTimer = undefined;
       rebuild();
-    }, TOPOLOGY_SETTLE_MS);
+    }, Math.max(TOPOLOGY_SETTLE_MS, lastRebuildMs));
   }
 
   function rebuild(): void {
@@ -164,9 +168,10 @@ export function startKubernetesDiscovery(options: KubernetesDiscoveryOptions, le
     }
     clearTimeout(expiryTimer);
     const began = performance.now();
-    discovered = discoverTopology(snapshot, { serviceLabels: section.serviceLabels, versionLabels: section.versionLabels }, Date.now());
+    discovered = discoverTopology(snapshot, settings, Date.now());
     server.refreshTopology();
-    metrics.recordRebuild((performance.now() - began) / 1000);
+    lastRebuildMs = performance.now() - began;
+    metrics.recordRebuild(lastRebuildMs / 1000);
     const routable = discovered.versions.filter((version) => version.readyPods > 0).length;
     metrics.setVersions(routable, discovered.versions.filter((version) => version.expired).length);
     metrics.setProblems(problems);

@@ -16,7 +16,7 @@ export default defineConfig({
   },
   test: {
     include: ["packages/*/src/**/*.test.ts", "test/**/*.test.ts", "examples/src/**/*.test.ts"],
-    exclude: ["test/reliability/**", "test/containers/**", "test/kubernetes/**", "**/node_modules/**", "**/dist/**"],
+    exclude: ["test/reliability/**", "test/containers/**", "test/kubernetes/**", "test/packages/**", "**/node_modules/**", "**/dist/**"],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     // Envoy-backed suites start real processes; two cores do not like many at once.

@@ -8,7 +8,11 @@
 // The override path of both detour shapes is measured too (through the Go ext_proc peer, so the
 // ext_proc server is not what is compared), to show a skip-path change does not slow it down.
 //
-//   flock /tmp/detour-bench.lock node bench/skip-ablation.mjs [--seconds 4] [--rounds 3] [--only a,b]
+// The istio-* variants do the same for the Istio shape: a sidecar as istiod writes it, without and
+// with the objects `detour kubernetes` renders (--reference istio-plain takes the ratios against
+// the Istio sidecar without detour).
+//
+//   flock /tmp/detour-bench.lock node bench/skip-ablation.mjs [--seconds 4] [--rounds 3] [--only a,b] [--reference id]
 import { parseArgs } from "node:util";
 import { benchTools } from "./harness/bench-tools.mjs";
 import { startChild, stopAll } from "./harness/child-processes.mjs";
@@ -20,6 +24,7 @@ import { sampleProcesses } from "./harness/proc-sampler.mjs";
 import { PATH, SCENARIOS, TOPOLOGY } from "./harness/scenarios.mjs";
 import { startUpstream, topologyFlag } from "./harness/stacks.mjs";
 import { runWrk } from "./harness/wrk-runner.mjs";
+import { istioVariantBootstrap } from "./harness/istio-shape.mjs";
 
 const ROUTE_HEADER = "x-detour-route";
 const EXT_PROC = "envoy.filters.http.ext_proc";
@@ -122,6 +127,13 @@ const VARIANTS = {
   // The same, next to detour's real ext_proc server on Envoy's CPU (scenario 2 of run.mjs):
   // the skip path never calls it, so any difference is what the idle server costs the CPU.
   "generated-node": { generated: true, detourServer: true, headers: SKIP_HEADERS, expect: "pricing@v1", title: "detour's generated sidecar + detour's server on the CPU (skip)" },
+  // The Istio shape (bench/harness/istio-shape.mjs): a sidecar as istiod writes it, without and
+  // with detour's objects; compare these with --reference istio-plain.
+  "istio-plain": { istio: "plain", headers: SKIP_HEADERS, expect: "pricing@v1", title: "Istio-shaped sidecar, no detour objects" },
+  "istio-routes": { istio: "routes", headers: SKIP_HEADERS, expect: "pricing@v1", title: "Istio + detour's VirtualServices/DestinationRules" },
+  "istio-detour": { istio: "detour", headers: SKIP_HEADERS, expect: "pricing@v1", title: "Istio + detour's objects and EnvoyFilters, as rendered (skip)" },
+  "istio-skipfilter": { istio: "skipfilter", headers: SKIP_HEADERS, expect: "pricing@v1", title: "Istio + detour's objects, ext_proc under a SkipFilter matcher (skip)" },
+  "istio-override": { istio: "detour", headers: OVERRIDE_HEADERS, expect: "pricing@v2", title: "Istio + detour's objects and EnvoyFilters, override (Go peer)", extProc: true },
   "override-perroute": { shape: DETOUR_PERROUTE, headers: OVERRIDE_HEADERS, expect: "pricing@v2", title: "detour shape, ExtProcPerRoute, override (Go peer)", extProc: true },
   "override-filterconfig": { shape: DETOUR_FILTERCONFIG, headers: OVERRIDE_HEADERS, expect: "pricing@v2", title: "detour shape, FilterConfig, override (Go peer)", extProc: true },
 };
@@ -146,9 +158,11 @@ async function main() {
       warmup: { type: "string", default: "1" },
       connections: { type: "string", default: "32" },
       only: { type: "string" },
+      reference: { type: "string", default: "plain" },
     },
   });
-  const ids = values.only ? ["plain", ...values.only.split(",").filter((id) => id !== "plain")] : Object.keys(VARIANTS);
+  const reference = values.reference;
+  const ids = values.only ? [reference, ...values.only.split(",").filter((id) => id !== reference)] : [reference, ...Object.keys(VARIANTS).filter((id) => id !== reference)];
   for (const id of ids) if (!VARIANTS[id]) throw new Error(`unknown variant '${id}' (have: ${Object.keys(VARIANTS).join(", ")})`);
   const seconds = Number(values.seconds);
   const rounds = Number(values.rounds);
@@ -160,14 +174,16 @@ async function main() {
   const extProc = { host: "127.0.0.1", port: Number((await peer.waitFor(/^listening 127\.0\.0\.1:(\d+)$/m))[1]) };
   const wrk = { wrkBin: tools.wrk, connections: Number(values.connections), threads: 1, cpus: CPUS.load };
 
-  const generatedIds = ids.filter((id) => VARIANTS[id].generated);
+  const generatedIds = ids.filter((id) => VARIANTS[id].generated || VARIANTS[id].istio);
   const detour = generatedIds.length > 0 ? await loadDetour() : undefined;
   if (detour && !detour.available) {
     process.stderr.write(`skipping ${generatedIds.join(", ")}: ${detour.reason}\n`);
     for (const id of generatedIds) ids.splice(ids.indexOf(id), 1);
+    if (generatedIds.includes(reference)) throw new Error(`the reference ${reference} needs detour built: ${detour.reason}`);
   }
   /** Bootstrap and listener name of a variant. */
   const configOf = async (variant) => {
+    if (variant.istio) return istioVariantBootstrap(detour, variant.istio, TOPOLOGY, upstream.endpoints, extProc);
     if (!variant.generated) return { bootstrap: shape(variant.shape, upstream.endpoints, extProc), listener: LISTENER };
     if (variant.detourServer) {
       const server = await startDetourServer(detour, detourDocument(TOPOLOGY, upstream.endpoints), { cpus: CPUS.extProc });
@@ -208,17 +224,17 @@ async function main() {
     }
   }
 
-  // Ratios are taken per round against that round's plain Envoy, then the median over rounds:
-  // other load on a shared machine moves every variant of a round alike.
-  const reference = stacks[ids[0]].samples;
+  // Ratios are taken per round against that round's reference (plain Envoy unless --reference),
+  // then the median over rounds: other load on a shared machine moves every variant of a round alike.
+  const referenceSamples = stacks[ids[0]].samples;
   const rows = ids.map((id) => {
     const s = stacks[id].samples;
-    const ratio = (key) => median(s.map((x, round) => x[key] / reference[round][key]));
+    const ratio = (key) => median(s.map((x, round) => x[key] / referenceSamples[round][key]));
     return {
       id,
       title: VARIANTS[id].title,
       envoyUs: median(s.map((x) => x.envoyUs)),
-      deltaUs: median(s.map((x, round) => x.envoyUs - reference[round].envoyUs)),
+      deltaUs: median(s.map((x, round) => x.envoyUs - referenceSamples[round].envoyUs)),
       cpuRatio: ratio("envoyUs"),
       rps: median(s.map((x) => x.rps)),
       rpsRatio: ratio("rps"),
@@ -228,8 +244,8 @@ async function main() {
     };
   });
   console.log(`\nskip-path ablation: ${rounds} rounds x ${seconds} s, wrk -t1 -c${values.connections}, Envoy --concurrency 1 on CPU 1, wrk + upstream on CPU 0`);
-  console.log("medians over rounds; Δ and ratios per round against that round's plain Envoy");
-  console.log("| variant | Envoy µs/req | Δ vs plain µs | CPU vs plain | rps | rps vs plain | p99 ms | p99 vs plain | ext_proc streams | other load |");
+  console.log(`medians over rounds; Δ and ratios per round against that round's ${VARIANTS[ids[0]].title}`);
+  console.log("| variant | Envoy µs/req | Δ vs ref µs | CPU vs ref | rps | rps vs ref | p99 ms | p99 vs ref | ext_proc streams | other load |");
   console.log("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
   for (const row of rows) {
     const streams = (await extProcStreams(stacks[row.id].envoy)) - stacks[row.id].streamsBefore;

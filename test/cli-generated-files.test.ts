@@ -1,6 +1,6 @@
 // Golden tests for everything `detour` generates from examples/detour.yaml, and Envoy's own
 // verdict (envoy --mode validate) on every Envoy config the CLI produces.
-// Regenerate after a deliberate change: UPDATE_GOLDEN=1 npx vitest run test/cli-generated-files.test.ts
+// Regenerate after a deliberate change: npm run build && UPDATE_GOLDEN=1 npx vitest run test/cli-generated-files.test.ts
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -16,6 +16,11 @@ import { composeFiles } from "../packages/cli/src/generate/compose-files.js";
 import { DEFAULT_ENVOY_IMAGE, DEFAULT_NODE_IMAGE } from "../packages/cli/src/generate/compose-file.js";
 import { validateComposeBySchema, validateComposeFile } from "../packages/cli/src/generate/compose-validation.js";
 import { envoyBin } from "./support/envoy.js";
+import { runCli } from "../packages/cli/src/cli-program.js";
+import { generatedHeader } from "../packages/cli/src/generate/generated-header.js";
+import { HELM_CHART_DIR, helmChartFiles } from "../packages/cli/src/kubernetes/helm-values.js";
+import { kubernetesManifests } from "../packages/cli/src/kubernetes/kubernetes-manifests.js";
+import { kubernetesOptions } from "../packages/cli/src/kubernetes/kubernetes-options.js";
 
 const repo = fileURLToPath(new URL("../", import.meta.url));
 const topologyFile = join(repo, "examples/detour.yaml");
@@ -41,6 +46,41 @@ describe("generated files match the repository (golden)", () => {
     expect(env).toContain(`DETOUR_ENVOY_IMAGE=${DEFAULT_ENVOY_IMAGE}\n`);
     expect(env).toContain(`DETOUR_NODE_IMAGE=${DEFAULT_NODE_IMAGE}\n`);
   });
+});
+
+/**
+ * The rendered Kubernetes install of the demo topology (deploy/kubernetes/), each file with the
+ * `detour kubernetes` arguments that write it (deploy/kubernetes/README.md lists them too).
+ */
+export const KUBERNETES_GOLDENS: ReadonlyArray<{ file: string; args: readonly string[] }> = [
+  { file: "deploy/kubernetes/istio.yaml", args: ["--namespace", "shop", "--gateway-host", "shop.example.com"] },
+  { file: "deploy/kubernetes/gamma.yaml", args: ["--namespace", "shop", "--mode", "gamma", "--service-port", "8080"] },
+];
+
+async function detourKubernetes(args: readonly string[]): Promise<string> {
+  let stdout = "";
+  let stderr = "";
+  const io = { stdout: { write: (text: string) => (stdout += text) }, stderr: { write: (text: string) => (stderr += text) }, stdin: process.stdin, env: process.env, cwd: repo };
+  const code = await runCli(["kubernetes", "--topology", "examples/detour.yaml", ...args], io);
+  expect(code, stderr).toBe(0);
+  return stdout;
+}
+
+describe("deploy/kubernetes matches `detour kubernetes` (golden)", () => {
+  it.each(KUBERNETES_GOLDENS.map((entry) => [entry.file, entry] as const))("%s", async (_file, entry) => {
+    golden(join(repo, entry.file), await detourKubernetes(entry.args));
+  });
+
+  it("deploy/kubernetes/README.md gives the command of every file", () => {
+    const readme = readFileSync(join(repo, "deploy/kubernetes/README.md"), "utf8");
+    for (const entry of KUBERNETES_GOLDENS) expect(readme).toContain(`detour kubernetes --topology examples/detour.yaml ${entry.args.join(" ")} > ${entry.file}`);
+  });
+});
+
+describe(`${HELM_CHART_DIR} (generated parts, golden)`, () => {
+  const serverConfigText = kubernetesManifests(config, kubernetesOptions(), generatedHeader("kubernetes", topologyFile, repo)).serverConfigText;
+  const files = helmChartFiles(kubernetesOptions(), serverConfigText, `${generatedHeader("kubernetes --helm-values", topologyFile, repo)}\nThe chart's defaults: the demo topology in the release's namespace.`);
+  it.each(Object.keys(files))("%s", (file) => golden(join(repo, HELM_CHART_DIR, file), files[file]!));
 });
 
 describe("docker-compose.yml", () => {

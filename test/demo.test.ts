@@ -78,7 +78,9 @@ describe("detour demo", () => {
 
   it("keeps running until SIGINT, then stops every process and exits 0", async () => {
     const run = runDemo(["--json", "--port", "0"], { ENVOY_BIN: await envoyBin() });
-    await until(() => run.stderr().includes("Press Ctrl-C") || run.child.exitCode !== null);
+    // The report (stdout) is written before the banner (stderr), but the two pipes are read
+    // separately, so the banner can arrive first: wait for both.
+    await until(() => (run.stderr().includes("Press Ctrl-C") && run.stdout().trimEnd().endsWith("}")) || run.child.exitCode !== null);
     expect(run.stderr()).toContain("The demo is running. Edge: http://127.0.0.1:");
     const report = JSON.parse(run.stdout()) as DemoJson;
     const answer = (await (await fetch(report.edge, { headers: { "x-detour": "catalog=v2" } })).json()) as { calls: Array<{ version: string }> };
@@ -90,7 +92,9 @@ describe("detour demo", () => {
 
   it("reports a crashed child with its output, stops the rest and exits 1", async () => {
     const run = runDemo(["--json", "--port", "0"], { ENVOY_BIN: await envoyBin() });
-    await until(() => run.stderr().includes("Press Ctrl-C") || run.child.exitCode !== null);
+    // The report (stdout) is written before the banner (stderr), but the two pipes are read
+    // separately, so the banner can arrive first: wait for both.
+    await until(() => (run.stderr().includes("Press Ctrl-C") && run.stdout().trimEnd().endsWith("}")) || run.child.exitCode !== null);
     const report = JSON.parse(run.stdout()) as DemoJson;
     const victim = report.processes.find((p) => p.name === "pricing@v2")!;
     process.kill(victim.pid, "SIGKILL");
@@ -101,7 +105,9 @@ describe("detour demo", () => {
 
   it("leaves nothing running when the CLI itself is killed with SIGKILL (the reaper stops the children)", async () => {
     const run = runDemo(["--json", "--port", "0"], { ENVOY_BIN: await envoyBin() });
-    await until(() => run.stderr().includes("Press Ctrl-C") || run.child.exitCode !== null);
+    // The report (stdout) is written before the banner (stderr), but the two pipes are read
+    // separately, so the banner can arrive first: wait for both.
+    await until(() => (run.stderr().includes("Press Ctrl-C") && run.stdout().trimEnd().endsWith("}")) || run.child.exitCode !== null);
     const report = JSON.parse(run.stdout()) as DemoJson;
     run.child.kill("SIGKILL");
     await run.exit;

@@ -28,5 +28,5 @@ EXPOSE 50051 9464
 HEALTHCHECK --interval=10s --timeout=3s --start-period=15s --retries=3 CMD ["node", "/app/healthcheck.mjs"]
 # The V8 heap flags of EXT_PROC_NODE_FLAGS (packages/ext-proc/src/server/node-heap-flags.ts):
 # V8 sizes its heap at start, so they go on node's command line (a test keeps them equal).
-ENTRYPOINT ["node", "--max-semi-space-size=4", "--max-old-space-size=256", "/app/node_modules/@detour/ext-proc/dist/bin.js"]
+ENTRYPOINT ["node", "--max-semi-space-size=4", "--max-old-space-size=256", "/app/node_modules/@detour/ext-proc/bin/detour-ext-proc.js"]
 CMD ["--config", "/etc/detour/detour.yaml"]

@@ -84,7 +84,7 @@ describe.skipIf(unavailable !== undefined)("the detour-ext-proc image", () => {
     const status = await nodeInside(name, "console.log(require('fs').readFileSync('/proc/1/status','utf8').match(/^Uid:.*$/m)[0])");
     expect(status.output).toMatch(/^Uid:\s+1000\s+1000\s+1000\s+1000$/);
     const cmdline = await nodeInside(name, "console.log(require('fs').readFileSync('/proc/1/cmdline','utf8').split('\\0').filter(Boolean).join(' '))");
-    expect(cmdline.output).toBe(["node", ...EXT_PROC_NODE_FLAGS, "/app/node_modules/@detour/ext-proc/dist/bin.js", "--config", "/etc/detour/detour.yaml"].join(" "));
+    expect(cmdline.output).toBe(["node", ...EXT_PROC_NODE_FLAGS, "/app/node_modules/@detour/ext-proc/bin/detour-ext-proc.js", "--config", "/etc/detour/detour.yaml"].join(" "));
     expect(await logs()).not.toContain("started without the recommended node heap flags");
   });
 

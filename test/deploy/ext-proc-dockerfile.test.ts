@@ -30,7 +30,7 @@ describe("deploy/docker/ext-proc.Dockerfile", () => {
   });
 
   it("builds FROM the Node 24 image and under the tag docker/images.env names", () => {
-    expect(dockerfile).toMatch(new RegExp(`^FROM ${envValue("DETOUR_NODE24_IMAGE")}$`, "m"));
+    expect(dockerfile).toMatch(new RegExp(`^FROM ${envValue("DETOUR_NODE_IMAGE")}$`, "m"));
     expect(envValue("DETOUR_EXT_PROC_IMAGE")).toBe(`detour-ext-proc:${extProcPackage.version}`);
   });
 

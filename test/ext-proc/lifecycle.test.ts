@@ -7,34 +7,35 @@ import type { EnvoyProcess } from "@detour/cli/envoy";
 import type { DetourConfig } from "@detour/ext-proc";
 import { startSidecars, startTopologyUpstreams, type Upstreams } from "../support/detour-rig.js";
 import { runExtProcToExit, startExtProcProcess, type ExtProcProcess } from "../support/ext-proc-process.js";
+import { grpcHealth } from "../support/grpc-health.js";
 import { metricValue } from "../support/prometheus-text.js";
 import { sendThroughSidecar } from "../support/sidecar-request.js";
 import { waitFor } from "../support/wait-for.js";
 import { freePort } from "../support/free-port.js";
-import { grpcHealth } from "../support/grpc-health.js";
 
 describe("detour-ext-proc binary: start-up validation", () => {
   let dir: string;
   beforeAll(() => (dir = mkdtempSync(join(tmpdir(), "detour-ext-proc-bad-"))));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it("exits non-zero naming the field and the problem when the config is invalid", async () => {
+  it("exits 2 naming the field, its line and the problem when the config is invalid", async () => {
     const path = join(dir, "bad.yaml");
     writeFileSync(path, "services:\n  pricing:\n    baseline: v3\n    versions: { v1: {} }\n");
     const result = await runExtProcToExit(["--config", path]);
-    expect(result.code).toBe(1);
-    expect(result.stderr).toContain("services.pricing.baseline: baseline 'v3' is not one of this service's versions (v1)");
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("(invalid-config) ");
+    expect(result.stderr).toContain("bad.yaml:3:15 services.pricing.baseline: baseline 'v3' is not one of this service's versions (v1)");
   });
 
-  it("exits non-zero when the config file is missing or not YAML", async () => {
+  it("exits 2 when the config file is missing or not YAML", async () => {
     const missing = await runExtProcToExit(["--config", join(dir, "nope.yaml")]);
-    expect(missing.code).toBe(1);
-    expect(missing.stderr).toMatch(/cannot read config file .*nope\.yaml: ENOENT/);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/\(config-unreadable\) .*nope\.yaml: no such file/);
     const path = join(dir, "broken.yaml");
     writeFileSync(path, "services: [\n");
     const broken = await runExtProcToExit(["--config", path]);
-    expect(broken.code).toBe(1);
-    expect(broken.stderr).toMatch(/is not valid YAML/);
+    expect(broken.code).toBe(2);
+    expect(broken.stderr).toMatch(/\(invalid-config\) .*broken\.yaml:\d+:\d+ .*: fix the YAML syntax there/);
   });
 
   it("exits 2 with usage when --config is missing", async () => {

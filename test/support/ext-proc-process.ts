@@ -29,15 +29,38 @@ export interface ExtProcProcess {
   kill(): Promise<void>;
 }
 
+/** How to start the server: by default the workspace's built binary under this Node. */
+export interface ExtProcCommand {
+  readonly file: string;
+  readonly args: readonly string[];
+  readonly cwd?: string;
+  readonly env?: NodeJS.ProcessEnv;
+  /** Run through `sh -c` (a documented command line as printed). */
+  readonly shell?: boolean;
+}
+
 /**
  * Starts `detour-ext-proc --config <path>` as a real child process and waits for its
  * "listening" log line, which names the ports it bound (the config may say port 0).
+ * `options.command` starts another launcher of it instead (an installed bin, a documented
+ * command line); its stdout must be the server's log.
  */
-export async function startExtProcProcess(configPath: string, options: { timeoutMs?: number; nodeArgs?: readonly string[]; env?: NodeJS.ProcessEnv } = {}): Promise<ExtProcProcess> {
-  const child = spawn(process.execPath, [...EXT_PROC_NODE_FLAGS, ...(options.nodeArgs ?? []), EXT_PROC_BIN, "--config", configPath], {
-    stdio: ["ignore", "pipe", "pipe"],
-    env: options.env ?? process.env,
-  });
+export async function startExtProcProcess(configPath: string, options: { timeoutMs?: number; command?: ExtProcCommand } = {}): Promise<ExtProcProcess> {
+  const command = options.command ?? { file: process.execPath, args: [...EXT_PROC_NODE_FLAGS, EXT_PROC_BIN, "--config", configPath] };
+  // A launcher (sh, npx) sits between us and the server: it runs in a process group of its own,
+  // and signals go to the whole group, as a terminal's Ctrl-C would.
+  const group = options.command !== undefined;
+  const child = spawn(command.file, command.args, { cwd: command.cwd, env: { ...process.env, ...command.env }, shell: command.shell, detached: group, stdio: ["ignore", "pipe", "pipe"] });
+  const send = (signal: NodeJS.Signals) => {
+    if (!group || child.pid === undefined) child.kill(signal);
+    else {
+      try {
+        process.kill(-child.pid, signal);
+      } catch {
+        // the group is gone already
+      }
+    }
+  };
   const logs: LogLine[] = [];
   let stderr = "";
   let partial = "";
@@ -73,7 +96,7 @@ export async function startExtProcProcess(configPath: string, options: { timeout
   try {
     listening = await waitForLog((line) => line.msg === "detour ext_proc server listening", "ext-proc to listen");
   } catch (error) {
-    child.kill("SIGKILL");
+    send("SIGKILL");
     throw new Error(`${(error as Error).message}\nstderr: ${stderr}\nstdout: ${logs.map((l) => JSON.stringify(l)).join("\n")}`);
   }
   const port = (address: unknown) => parseHostPort(String(address))?.port ?? -1;
@@ -87,11 +110,11 @@ export async function startExtProcProcess(configPath: string, options: { timeout
     metrics: async () => (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text(),
     waitForLog,
     signal: (signal) => {
-      if (!gone) child.kill(signal);
+      if (!gone) send(signal);
     },
     exited,
     async kill() {
-      if (!gone) child.kill("SIGKILL");
+      if (!gone) send("SIGKILL");
       await exited;
     },
   };
@@ -101,10 +124,11 @@ export async function startExtProcProcess(configPath: string, options: { timeout
 export function runExtProcToExit(
   args: readonly string[],
   timeoutMs = 30_000,
-  options: { nodeArgs?: readonly string[]; env?: NodeJS.ProcessEnv } = {},
+  cwd?: string,
+  launch: { nodeArgs?: readonly string[]; env?: NodeJS.ProcessEnv } = {},
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...EXT_PROC_NODE_FLAGS, ...(options.nodeArgs ?? []), EXT_PROC_BIN, ...args], { stdio: ["ignore", "pipe", "pipe"], env: options.env ?? process.env });
+    const child = spawn(process.execPath, [...EXT_PROC_NODE_FLAGS, ...(launch.nodeArgs ?? []), EXT_PROC_BIN, ...args], { stdio: ["ignore", "pipe", "pipe"], cwd, env: { ...process.env, ...launch.env } });
     let stdout = "";
     let stderr = "";
     child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));

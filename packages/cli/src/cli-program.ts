@@ -7,6 +7,8 @@ import { registerEnvoyCommand } from "./commands/envoy.js";
 import { registerExplainCommand } from "./commands/explain.js";
 import { registerExtProcConfigCommand } from "./commands/ext-proc-config.js";
 import { registerKeysCommand } from "./commands/keys.js";
+import { registerKubernetesCommand } from "./commands/kubernetes.js";
+import type { RegisterCommand } from "./commands/register-command.js";
 import { registerSandboxCommand } from "./commands/sandbox.js";
 import { registerSchemaCommand } from "./commands/schema.js";
 import { registerTokenCommand } from "./commands/token.js";
@@ -15,14 +17,12 @@ import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, exitCodeFor } from "./exit-codes.js"
 
 const VERSION = "0.1.0";
 
-/** Registers one subcommand; `done` records the action's exit code. */
-export type RegisterCommand = (program: Command, io: CliIo, done: (code: number) => void) => void;
-
 const COMMANDS: readonly RegisterCommand[] = [
   registerDemoCommand,
   registerEnvoyCommand,
   registerExtProcConfigCommand,
   registerComposeCommand,
+  registerKubernetesCommand,
   registerExplainCommand,
   registerValidateCommand,
   registerSchemaCommand,
@@ -40,6 +40,7 @@ Exit codes (every command):
 Examples:
   $ detour demo                                   # the whole demo on loopback, Ctrl-C stops it
   $ detour envoy --topology detour.yaml --out envoy/
+  $ detour kubernetes --topology detour.yaml --namespace shop | kubectl apply -f -
   $ detour explain -H 'x-detour: pricing=v2' --to pricing --from cart/pr-7
   $ detour token sign --set 'pricing=v2' --ttl 1h --key keys/2025-06.key.pem
 
@@ -47,7 +48,7 @@ Run 'detour <command> --help' for a command's flags and examples.`;
 
 export function createProgram(io: CliIo, done: (code: number) => void): Command {
   const program = new Command("detour")
-    .description("Per-request version routing for microservices: generate Envoy, ext_proc and compose config from one detour.yaml, explain a request's route, run the demo.")
+    .description("Per-request version routing for microservices: generate Envoy, ext_proc, compose and Kubernetes config from one detour.yaml, explain a request's route, run the demo.")
     .version(VERSION, "-V, --version")
     .showHelpAfterError("(run with --help for usage)")
     .addHelpText("after", ROOT_HELP);
@@ -80,7 +81,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       return error.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
     }
     if (error instanceof DetourError) {
-      io.stderr.write(`detour: ${error.message}\n`);
+      io.stderr.write(`detour: (${error.code}) ${error.message}\n`);
       return exitCodeFor(error);
     }
     io.stderr.write(`detour: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);

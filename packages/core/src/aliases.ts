@@ -1,5 +1,5 @@
-import { DetourError } from "./detour-error.js";
-import { BAGGAGE_HEADER, BAGGAGE_MEMBER, DETOUR_HEADER, ROUTE_HEADER, TOKEN_HEADER } from "./headers.js";
+import type { ConfigProblem } from "./config-problem.js";
+import { BAGGAGE_HEADER, BAGGAGE_MEMBER, isHeaderName, isReservedHeader } from "./headers.js";
 import type { OverrideSet } from "./override-set.js";
 
 /**
@@ -40,47 +40,51 @@ export function formatAlias(spec: AliasSpec, set: OverrideSet): string | undefin
   return set.size === 1 ? set.wildcard : undefined;
 }
 
-/** RFC 9110 §5.6.2 token characters: header names and W3C baggage keys are tokens. */
-function isToken(text: string): boolean {
-  if (text.length === 0) return false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    const alnum = (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a);
-    if (!alnum && "!#$%&'*+-.^_`|~".indexOf(String.fromCharCode(c)) === -1) return false;
-  }
-  return true;
-}
-
-const RESERVED_HEADERS: readonly string[] = [DETOUR_HEADER, BAGGAGE_HEADER, ROUTE_HEADER, TOKEN_HEADER];
+const KEYS = new Set(["header", "format", "baggage"]);
 
 /**
- * Checks an alias table (configuration time): header names and baggage keys must be tokens, and
- * an alias may not name detour's own carriers. Throws DetourError "invalid-alias".
+ * What is wrong with the alias at `aliases[index]` (configuration time), paths from the options'
+ * root. Header names and baggage keys must be tokens, and an alias may not name detour's own
+ * headers (isReservedHeader) or baggage member.
  */
-export function validateAliases(aliases: readonly AliasSpec[]): void {
-  aliases.forEach((spec: AliasSpec, index) => {
-    const where = `aliases[${index}]`;
-    if (typeof spec !== "object" || spec === null) {
-      throw new DetourError("invalid-alias", `${where} must be { header, format } or { baggage }`);
+export function aliasProblems(spec: unknown, index: number): ConfigProblem[] {
+  const at = (...rest: string[]) => ["aliases", index, ...rest];
+  if (typeof spec !== "object" || spec === null || Array.isArray(spec)) {
+    return [{ path: at(), message: `must be { header, format } or { baggage }, got ${describe(spec)}` }];
+  }
+  const problems: ConfigProblem[] = [];
+  for (const key of Object.keys(spec)) {
+    if (!KEYS.has(key)) problems.push({ path: at(key), message: "is not an alias field: write { header, format } or { baggage }" });
+  }
+  const { header, format, baggage } = spec as { header?: unknown; format?: unknown; baggage?: unknown };
+  if (baggage !== undefined) {
+    if (header !== undefined || format !== undefined) {
+      problems.push({ path: at(), message: "has both baggage and header/format: one alias reads one carrier, write two aliases" });
+    } else if (typeof baggage !== "string" || !isHeaderName(baggage)) {
+      problems.push({ path: at("baggage"), message: `must be a baggage key (an RFC 9110 token), got ${describe(baggage)}` });
+    } else if (baggage === BAGGAGE_MEMBER) {
+      problems.push({ path: at("baggage"), message: `'${BAGGAGE_MEMBER}' is detour's own baggage member: remove this alias` });
     }
-    if ("baggage" in spec) {
-      if (typeof spec.baggage !== "string" || !isToken(spec.baggage)) {
-        throw new DetourError("invalid-alias", `${where}.baggage must be a baggage key (an RFC 9110 token), got ${JSON.stringify(spec.baggage)}`);
-      }
-      if (spec.baggage === BAGGAGE_MEMBER) {
-        throw new DetourError("invalid-alias", `${where}.baggage '${BAGGAGE_MEMBER}' is detour's own member: remove this alias`);
-      }
-      return;
-    }
-    const { header, format } = spec as { header: unknown; format: unknown };
-    if (typeof header !== "string" || !isToken(header)) {
-      throw new DetourError("invalid-alias", `${where}.header must be a header name (an RFC 9110 token), got ${JSON.stringify(header)}`);
-    }
-    if (RESERVED_HEADERS.includes(header.toLowerCase())) {
-      throw new DetourError("invalid-alias", `${where}.header '${header}' is one of detour's own headers: remove this alias`);
-    }
-    if (format !== "pairs" && format !== "wildcard") {
-      throw new DetourError("invalid-alias", `${where}.format must be "pairs" (svc:ver,...) or "wildcard" (one key meaning *=key), got ${JSON.stringify(format)}`);
-    }
-  });
+    return problems;
+  }
+  if (typeof header !== "string" || !isHeaderName(header)) {
+    problems.push({ path: at("header"), message: `must be a header name (an RFC 9110 token), got ${describe(header)}` });
+  } else if (isReservedHeader(header)) {
+    problems.push({ path: at("header"), message: `'${header}' is one of detour's own headers: remove this alias` });
+  }
+  if (format !== "pairs" && format !== "wildcard") {
+    problems.push({ path: at("format"), message: `must be "pairs" (svc:ver,...) or "wildcard" (one key meaning *=key), got ${describe(format)}` });
+  }
+  return problems;
+}
+
+function describe(value: unknown): string {
+  if (value === undefined) return "nothing";
+  return typeof value === "string" ? JSON.stringify(value) : typeof value === "object" ? (value === null ? "null" : Array.isArray(value) ? "a list" : "an object") : String(value);
+}
+
+/** A checked alias in the form readers use: header names lower-cased, frozen. */
+export function normalizedAlias(spec: AliasSpec): AliasSpec {
+  if ("baggage" in spec) return Object.freeze({ baggage: spec.baggage });
+  return Object.freeze({ header: spec.header.toLowerCase(), format: spec.format });
 }

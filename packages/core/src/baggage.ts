@@ -253,11 +253,6 @@ function hasContent(text: string): boolean {
   return false;
 }
 
-/** The `detour` list-member for a set: `detour=<percent-encoded canonical value>`. */
-export function baggageMemberFor(set: OverrideSet): string {
-  return `${BAGGAGE_MEMBER}=${encodedOverrideText(set, encodeBaggageValue)}`;
-}
-
 /**
  * The new baggage header value carrying `set` (pure; undefined = remove the header). Our member
  * goes first and replaces any earlier `detour` members: receivers that cut baggage at their

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import type { AliasSpec } from "./aliases.js";
 import { baggageWithOverride, removeBaggageMembers } from "./baggage.js";
+import { createCarrierConfig } from "./carrier-config.js";
 import { DEFAULT_LIMITS } from "./limits.js";
 import { isValidService, isValidVersion } from "./override-grammar.js";
 import type { OverrideSet } from "./override-set.js";
@@ -54,12 +54,14 @@ const KNOWN_CODES = new Set<ProblemCode>([
   "bad-baggage-member",
   "baggage-over-limit",
 ]);
-const ALIASES: readonly AliasSpec[] = [
-  { header: "x-override", format: "pairs" },
-  { header: "virtual-cluster-name", format: "wildcard" },
-  { baggage: "okteto-divert" },
-  { baggage: "sd-routing-key" },
-];
+const ALIASES = createCarrierConfig({
+  aliases: [
+    { header: "x-override", format: "pairs" },
+    { header: "virtual-cluster-name", format: "wildcard" },
+    { baggage: "okteto-divert" },
+    { baggage: "sd-routing-key" },
+  ],
+});
 
 /** `%XX` of a code unit's low byte (an escape that may or may not decode to valid UTF-8). */
 const percent = (code: number): string => (Number.isNaN(code) ? "%" : `%${(code & 0xff).toString(16).padStart(2, "0").toUpperCase()}`);
@@ -143,7 +145,7 @@ describe("codec fuzz", () => {
           ["x-override", other],
           ["virtual-cluster-name", value],
         ],
-        { aliases: ALIASES },
+        ALIASES,
       );
       check(read.set);
       if (!read.set.isEmpty) winners++;

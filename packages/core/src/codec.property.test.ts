@@ -7,6 +7,7 @@ import { OverrideSet } from "./override-set.js";
 import { parseEncodedOverrides } from "./parse-encoded-overrides.js";
 import { EntrySyntax, parseCarrierValue, parseOverrides } from "./parse-overrides.js";
 import { readCarriers } from "./read-carriers.js";
+import { createCarrierConfig } from "./carrier-config.js";
 import { writeCarriers } from "./write-carriers.js";
 
 // Property tests over the codec. Fixed seed so a failure reproduces; fast-check prints the
@@ -107,7 +108,7 @@ describe("codec properties", () => {
             ["x-override", text],
             ["virtual-cluster-name", text],
           ],
-          { aliases: [{ header: "x-override", format: "pairs" }, { header: "virtual-cluster-name", format: "wildcard" }, { baggage: "okteto-divert" }] },
+          createCarrierConfig({ aliases: [{ header: "x-override", format: "pairs" }, { header: "virtual-cluster-name", format: "wildcard" }, { baggage: "okteto-divert" }] }),
         );
         expectGrammarValid(read.set);
         for (const report of read.carriers) expectGrammarValid(report.set);

@@ -29,3 +29,31 @@ export const BAGGAGE_HEADER = "baggage";
  * case-sensitive (HTTP_HEADER_FORMAT.md, "key"), so only this exact spelling is ours.
  */
 export const BAGGAGE_MEMBER = "detour";
+
+/**
+ * RFC 9110 §5.6.2 `token`, the syntax of a header name and of a W3C baggage key, as a
+ * regular-expression source for config schemas.
+ */
+export const HEADER_NAME_PATTERN = "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$";
+
+/** True when `name` is an RFC 9110 token: a valid header name or baggage key. */
+export function isHeaderName(name: string): boolean {
+  if (name.length === 0) return false;
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    const alnum = (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a);
+    if (!alnum && "!#$%&'*+-.^_`|~".indexOf(String.fromCharCode(c)) === -1) return false;
+  }
+  return true;
+}
+
+/**
+ * True for the headers detour defines, which configuration may not give another meaning (an
+ * alias, for one): `x-detour` and every `x-detour-*` name (route, token, and the ones the
+ * server and middleware add), and `baggage`, which carries the override as its `detour` member.
+ * Case-insensitive, as header names are.
+ */
+export function isReservedHeader(name: string): boolean {
+  const lower = name.toLowerCase();
+  return lower === DETOUR_HEADER || lower.startsWith(`${DETOUR_HEADER}-`) || lower === BAGGAGE_HEADER;
+}

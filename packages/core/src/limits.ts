@@ -1,3 +1,4 @@
+import { configPath, type ConfigProblem } from "./config-problem.js";
 import { DetourError } from "./detour-error.js";
 
 /** Limits applied to one override carrier value (docs/spec.md §3). */
@@ -59,9 +60,55 @@ export const MAX_CACHED_VALUES = 256;
  */
 export const MAX_QUOTED_CHARS = 64;
 
+/** The values a configurable limit may take, inclusive. */
+export interface LimitRange {
+  readonly min: number;
+  readonly max: number;
+}
+
 /**
- * Fills in defaults. A limit that is not a positive integer is a programming or config error,
- * so it throws (at startup, where limits are configured) rather than silently disabling a limit.
+ * What `limits` may be set to. A thousand entries is more than any topology has services, and
+ * 64 KiB is more than Envoy accepts for all request headers together by default (60 KiB): past
+ * these a limit no longer bounds anything real, while each parsed value (and the parse cache,
+ * MAX_CACHED_VALUES values per limits) still costs up to that much.
+ */
+export const LIMIT_RANGES: { readonly [K in keyof OverrideLimits]: LimitRange } = Object.freeze({
+  maxEntries: Object.freeze({ min: 1, max: 1000 }),
+  maxValueBytes: Object.freeze({ min: 1, max: 65_536 }),
+});
+
+const LIMIT_KEYS = Object.keys(LIMIT_RANGES) as (keyof OverrideLimits)[];
+
+function inRange(value: unknown, range: LimitRange): value is number {
+  return typeof value === "number" && Number.isSafeInteger(value) && value >= range.min && value <= range.max;
+}
+
+/** What is wrong with a `limits` object (undefined = all defaults), paths from the options' root. */
+export function limitsProblems(limits: unknown): ConfigProblem[] {
+  if (limits === undefined) return [];
+  if (typeof limits !== "object" || limits === null || Array.isArray(limits)) {
+    return [{ path: ["limits"], message: "must be { maxEntries, maxValueBytes } (each optional)" }];
+  }
+  const problems: ConfigProblem[] = [];
+  for (const [key, value] of Object.entries(limits)) {
+    const range = Object.hasOwn(LIMIT_RANGES, key) ? LIMIT_RANGES[key as keyof OverrideLimits] : undefined;
+    if (range === undefined) {
+      problems.push({ path: ["limits", key], message: `is not a limit: the limits are ${LIMIT_KEYS.join(" and ")}` });
+    } else if (value !== undefined && !inRange(value, range)) {
+      problems.push({ path: ["limits", key], message: `must be an integer from ${range.min} to ${range.max}, got ${quoteValue(value)}` });
+    }
+  }
+  return problems;
+}
+
+function quoteValue(value: unknown): string {
+  return typeof value === "string" ? JSON.stringify(value) : String(value);
+}
+
+/**
+ * Fills in defaults, checking the limits: a limit outside LIMIT_RANGES is a programming or
+ * config error, so it throws DetourError "invalid-limits" (where limits are configured, at
+ * startup) rather than silently disabling a limit.
  */
 export function resolveLimits(limits: Partial<OverrideLimits> | undefined): OverrideLimits {
   if (limits === undefined || limits === DEFAULT_LIMITS) return DEFAULT_LIMITS;
@@ -69,20 +116,28 @@ export function resolveLimits(limits: Partial<OverrideLimits> | undefined): Over
   // the parse cache (override-cache.ts).
   const known = resolved.get(limits);
   if (known !== undefined) return known;
-  const maxEntries = limits.maxEntries ?? DEFAULT_LIMITS.maxEntries;
-  const maxValueBytes = limits.maxValueBytes ?? DEFAULT_LIMITS.maxValueBytes;
-  if (!Number.isSafeInteger(maxEntries) || maxEntries < 1) {
-    throw new DetourError("invalid-limits", `limits.maxEntries must be a positive integer, got ${String(maxEntries)}`);
-  }
-  if (!Number.isSafeInteger(maxValueBytes) || maxValueBytes < 1) {
-    throw new DetourError("invalid-limits", `limits.maxValueBytes must be a positive integer, got ${String(maxValueBytes)}`);
-  }
-  const result =
-    maxEntries === DEFAULT_LIMITS.maxEntries && maxValueBytes === DEFAULT_LIMITS.maxValueBytes
-      ? DEFAULT_LIMITS
-      : Object.freeze({ maxEntries, maxValueBytes });
+  const problem = limitsProblems(limits)[0];
+  if (problem !== undefined) throw new DetourError("invalid-limits", `${configPath(problem.path)} ${problem.message}`);
+  const result = frozenLimits(limits.maxEntries ?? DEFAULT_LIMITS.maxEntries, limits.maxValueBytes ?? DEFAULT_LIMITS.maxValueBytes);
   resolved.set(limits, result);
   return result;
+}
+
+/**
+ * Fills in defaults without throwing: a limit outside its range counts as its default. For
+ * options that reach a request path unchecked (createCarrierConfig checks them at startup).
+ */
+export function lenientLimits(limits: Partial<OverrideLimits> | undefined): OverrideLimits {
+  if (typeof limits !== "object" || limits === null) return DEFAULT_LIMITS;
+  const maxEntries = inRange(limits.maxEntries, LIMIT_RANGES.maxEntries) ? limits.maxEntries : DEFAULT_LIMITS.maxEntries;
+  const maxValueBytes = inRange(limits.maxValueBytes, LIMIT_RANGES.maxValueBytes) ? limits.maxValueBytes : DEFAULT_LIMITS.maxValueBytes;
+  return frozenLimits(maxEntries, maxValueBytes);
+}
+
+function frozenLimits(maxEntries: number, maxValueBytes: number): OverrideLimits {
+  return maxEntries === DEFAULT_LIMITS.maxEntries && maxValueBytes === DEFAULT_LIMITS.maxValueBytes
+    ? DEFAULT_LIMITS
+    : Object.freeze({ maxEntries, maxValueBytes });
 }
 
 const resolved = new WeakMap<Partial<OverrideLimits>, OverrideLimits>();

@@ -1,7 +1,7 @@
 import { MAX_SERVICE_LENGTH, MAX_VERSION_LENGTH } from "./limits.js";
 
 /*
- * The entry grammar of docs/spec.md, checked with character tables instead of
+ * The entry grammar of docs/spec.md §2, checked with character tables instead of
  * regular expressions: one pass, no backtracking, no substring allocation for rejected input.
  */
 
@@ -86,6 +86,20 @@ export function normalizeService(service: string): string {
   return service;
 }
 
-/** The entry grammar as regular-expression sources, for schemas (zod) and generated configs. */
-export const SERVICE_PATTERN = "^(?:\\*|[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)$";
-export const VERSION_PATTERN = "^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$";
+/*
+ * The grammar as regular-expression sources, for config schemas (zod) and generated configs.
+ * The character tables above are the reader's implementation of the same rules; the property
+ * tests check that both agree.
+ */
+const LABEL = "[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?";
+const LOWER_LABEL = "[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?";
+const VERSION = "[A-Za-z0-9][A-Za-z0-9._-]{0,62}";
+
+/** A service as an override entry names it: `*` or a DNS label in any case (a reader lower-cases it). */
+export const SERVICE_PATTERN = `^(?:\\*|${LABEL})$`;
+/** A service name as a topology declares it: a DNS label in lower case, the form entries are compared in. */
+export const SERVICE_NAME_PATTERN = `^${LOWER_LABEL}$`;
+/** A version: 1-63 letters, digits, `.`, `_`, `-`, starting with a letter or digit (Kubernetes label-value syntax). */
+export const VERSION_PATTERN = `^${VERSION}$`;
+/** A workload, one deployed version of a service: `service/version` (`cart/pr-7`). */
+export const WORKLOAD_PATTERN = `^${LOWER_LABEL}/${VERSION}$`;

@@ -102,6 +102,7 @@ describe("parseOverrides: inputs", () => {
 
   it("rejects unusable limits at configuration time", () => {
     expect(() => parseOverrides("a=1", { limits: { maxEntries: 0 } })).toThrow(DetourError);
-    expect(() => parseOverrides("a=1", { limits: { maxValueBytes: Number.NaN } })).toThrow(/maxValueBytes must be a positive integer/);
+    expect(() => parseOverrides("a=1", { limits: { maxValueBytes: Number.NaN } })).toThrow("limits.maxValueBytes must be an integer from 1 to 65536, got NaN");
+    expect(() => parseOverrides("a=1", { limits: { maxEntries: 1001 } })).toThrow(/limits\.maxEntries must be an integer from 1 to 1000/);
   });
 });

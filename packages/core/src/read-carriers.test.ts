@@ -4,7 +4,9 @@ import type { AliasSpec } from "./aliases.js";
 import { DetourError } from "./detour-error.js";
 import type { HeaderInput } from "./header-input.js";
 import type { OverrideLimits } from "./limits.js";
+import type { CarrierConfig } from "./carrier-config.js";
 import { readCarriers } from "./read-carriers.js";
+import { createCarrierConfig } from "./carrier-config.js";
 
 interface CarrierCase {
   rule: string;
@@ -50,10 +52,11 @@ describe("readCarriers: precedence, aliases, limits (testdata/carrier-cases.json
   for (const [shape, build] of Object.entries(shapes)) {
     describe(shape, () => {
       it.each(cases.map((c) => [c.rule, c] as const))("%s", (_rule, c) => {
-        const result = readCarriers(build(c.headers), {
+        const config = createCarrierConfig({
           ...(c.aliases === undefined ? {} : { aliases: c.aliases }),
           ...(c.limits === undefined ? {} : { limits: c.limits }),
         });
+        const result = readCarriers(build(c.headers), config);
         expect(result.set.toString()).toBe(c.set);
         expect(result.source ?? null).toBe(c.source);
         expect(result.conflicts).toEqual(c.conflicts);
@@ -70,7 +73,7 @@ describe("readCarriers: reports and strict mode", () => {
   it("reports what each carrier said, raw values as received", () => {
     const result = readCarriers(
       { "x-detour": "pricing=v2", baggage: "a=1,detour=pricing%3Dv3;p", "x-override": "cart:v9" },
-      { aliases: [{ header: "x-override", format: "pairs" }] },
+      createCarrierConfig({ aliases: [{ header: "x-override", format: "pairs" }] }),
     );
     expect(result.carriers.map((r) => [r.carrier, r.raw, r.set.toString()])).toEqual([
       ["x-detour", "pricing=v2", "pricing=v2"],
@@ -81,8 +84,9 @@ describe("readCarriers: reports and strict mode", () => {
   });
 
   it("strict mode throws a DetourError for any carrier's problem", () => {
-    expect(() => readCarriers({ "x-detour": "pricing=v2", baggage: "detour=bad" }, { strict: true })).toThrow(DetourError);
-    expect(readCarriers({ "x-detour": "pricing=v2" }, { strict: true }).set.toString()).toBe("pricing=v2");
+    const strict = createCarrierConfig({ strict: true });
+    expect(() => readCarriers({ "x-detour": "pricing=v2", baggage: "detour=bad" }, strict)).toThrow(DetourError);
+    expect(readCarriers({ "x-detour": "pricing=v2" }, strict).set.toString()).toBe("pricing=v2");
   });
 
   it("never throws on odd inputs in lenient mode", () => {
@@ -107,15 +111,28 @@ describe("readCarriers: reports and strict mode", () => {
   });
 
   it("uses configured limits", () => {
-    const limits = { maxEntries: 1 };
-    const result = readCarriers({ "x-detour": "a=1,b=2", baggage: "detour=c%3D3" }, { limits });
+    const result = readCarriers({ "x-detour": "a=1,b=2", baggage: "detour=c%3D3" }, createCarrierConfig({ limits: { maxEntries: 1 } }));
     expect(result.source).toBe("baggage");
     expect(result.problems.map((p) => p.code)).toEqual(["too-many-entries"]);
   });
 
-  it("rejects invalid alias specs at first use (configuration errors)", () => {
-    expect(() => readCarriers({}, { aliases: [{ header: "bad name", format: "pairs" }] })).toThrow(DetourError);
-    expect(() => readCarriers({}, { aliases: [{ header: "x-detour", format: "pairs" }] })).toThrow(/x-detour/);
-    expect(() => readCarriers({}, { aliases: [{ baggage: "detour" }] })).toThrow(DetourError);
+  it("never throws because of configuration: unchecked options skip invalid aliases and out-of-range limits", () => {
+    // What plain JavaScript can hand over without createCarrierConfig (TypeScript refuses it).
+    const unchecked = (options: unknown) => options as CarrierConfig;
+    const headers = { "x-detour-token": "pr-7", "x-override": "pricing:v2", "x-detour": "a=1,b=2" };
+    for (const options of [
+      { aliases: [{ header: "x-detour-token", format: "wildcard" }] },
+      { aliases: [{ header: "bad name", format: "pairs" }, { baggage: "detour" }, null, 7] },
+      { aliases: "x-override", limits: { maxEntries: 0, maxValueBytes: Number.NaN } },
+      { limits: "many" },
+      null,
+      "strict",
+    ]) {
+      expect(() => readCarriers(headers, unchecked(options))).not.toThrow();
+      expect(readCarriers(headers, unchecked(options)).set.toString()).toBe("a=1,b=2");
+    }
+    const mixed = unchecked({ aliases: [{ header: "x-detour-token", format: "wildcard" }, { header: "X-Override", format: "pairs" }], limits: { maxEntries: 1 } });
+    const result = readCarriers({ "x-detour-token": "pr-7", "x-override": "pricing:v2" }, mixed);
+    expect([result.source, result.set.toString()]).toEqual(["x-override", "pricing=v2"]);
   });
 });

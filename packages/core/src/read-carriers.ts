@@ -1,8 +1,8 @@
-import { aliasName, validateAliases, type AliasSpec } from "./aliases.js";
 import { decodeBaggageValueDetailed, encodeBaggageValue, scanBaggage, type MemberFinding } from "./baggage.js";
 import { BAGGAGE_HEADER, BAGGAGE_MEMBER, DETOUR_HEADER } from "./headers.js";
 import { readHeaderValues, type HeaderInput } from "./header-input.js";
-import { resolveLimits, type OverrideLimits } from "./limits.js";
+import { aliasSteps, carrierConfigFor, type CarrierConfig } from "./carrier-config.js";
+import type { OverrideLimits } from "./limits.js";
 import { encodedOverrideText, OverrideSet, rememberEncodedOverrideText } from "./override-set.js";
 import { parseEncodedOverrides } from "./parse-encoded-overrides.js";
 import { CacheKind, cacheOverrideSet, cachedOverrideSet, detachedCopy } from "./override-cache.js";
@@ -33,68 +33,19 @@ export interface CarrierReadResult {
   readonly carriers: CarrierReport[];
 }
 
-export interface ReadCarriersOptions {
-  /** Foreign carriers to read after x-detour and baggage, in this order. Default none. */
-  readonly aliases?: readonly AliasSpec[];
-  readonly limits?: Partial<OverrideLimits>;
-  /** Throw a DetourError when any present carrier has a problem (edge use). */
-  readonly strict?: boolean;
-}
-
-/** Alias table compiled once per aliases array: which headers and baggage keys to look up. */
-interface CompiledAliases {
-  readonly headerNames: readonly string[]; // [x-detour, baggage, ...alias headers]
-  readonly baggageKeys: readonly string[]; // [detour, ...alias members]
-  readonly steps: readonly AliasStep[];
-}
-
-interface AliasStep {
-  readonly carrier: string;
-  readonly syntax: EntrySyntax;
-  /** Index into headerNames (header alias) or baggageKeys (baggage alias). */
-  readonly index: number;
-  readonly fromBaggage: boolean;
-}
-
-const NO_ALIASES: CompiledAliases = { headerNames: [DETOUR_HEADER, BAGGAGE_HEADER], baggageKeys: [BAGGAGE_MEMBER], steps: [] };
-const compiledCache = new WeakMap<readonly AliasSpec[], CompiledAliases>();
-
-function compileAliases(aliases: readonly AliasSpec[] | undefined): CompiledAliases {
-  if (aliases === undefined || aliases.length === 0) return NO_ALIASES;
-  const cached = compiledCache.get(aliases);
-  if (cached !== undefined) return cached;
-  // A bad alias table is a configuration error: thrown once, at first use, never cached.
-  validateAliases(aliases);
-  const headerNames = [DETOUR_HEADER, BAGGAGE_HEADER];
-  const baggageKeys = [BAGGAGE_MEMBER];
-  const steps: AliasStep[] = [];
-  for (const spec of aliases) {
-    const carrier = aliasName(spec);
-    if ("baggage" in spec) {
-      let index = baggageKeys.indexOf(spec.baggage);
-      if (index === -1) index = baggageKeys.push(spec.baggage) - 1;
-      steps.push({ carrier, syntax: EntrySyntax.WildcardKey, index, fromBaggage: true });
-    } else {
-      let index = headerNames.indexOf(carrier);
-      if (index === -1) index = headerNames.push(carrier) - 1;
-      steps.push({ carrier, syntax: spec.format === "pairs" ? EntrySyntax.Colon : EntrySyntax.WildcardKey, index, fromBaggage: false });
-    }
-  }
-  const compiled: CompiledAliases = { headerNames, baggageKeys, steps };
-  compiledCache.set(aliases, compiled);
-  return compiled;
-}
-
 /**
  * Reads every override carrier from request headers and picks the winner: x-detour, then the
  * baggage `detour` member, then the aliases in configured order; the first carrier holding at
  * least one valid entry wins whole (sets are never merged across carriers). Over-limit or
- * undecodable carriers are ignored and reported. Never throws unless `strict` is set.
+ * undecodable carriers are ignored and reported. `config` comes from createCarrierConfig, which
+ * checked it at startup; default: no aliases, DEFAULT_LIMITS. Never throws unless the config is
+ * `strict`, not even for unchecked options from plain JavaScript (their invalid aliases are
+ * skipped and out-of-range limits read as the defaults).
  */
-export function readCarriers(headers: HeaderInput, options?: ReadCarriersOptions): CarrierReadResult {
-  const compiled = compileAliases(options?.aliases);
-  const limits = resolveLimits(options?.limits);
-  const values = readHeaderValues(headers, compiled.headerNames);
+export function readCarriers(headers: HeaderInput, config?: CarrierConfig): CarrierReadResult {
+  const checked = carrierConfigFor(config);
+  const limits = checked.limits;
+  const values = readHeaderValues(headers, checked.headerNames);
   const carriers: CarrierReport[] = [];
 
   const detour = values[0];
@@ -103,7 +54,7 @@ export function readCarriers(headers: HeaderInput, options?: ReadCarriersOptions
   const baggage = values[1];
   let findings: MemberFinding[] | undefined;
   if (baggage !== undefined) {
-    findings = scanBaggage(baggage, compiled.baggageKeys);
+    findings = scanBaggage(baggage, checked.baggageKeys);
     const finding = findings[0];
     const first = carriers[0];
     if (
@@ -121,7 +72,7 @@ export function readCarriers(headers: HeaderInput, options?: ReadCarriersOptions
     }
   }
 
-  for (const step of compiled.steps) {
+  for (const step of aliasSteps(checked)) {
     if (step.fromBaggage) {
       if (findings === undefined) continue;
       const report = baggageReport(step.carrier, findings[step.index], step.syntax, limits);
@@ -141,7 +92,7 @@ export function readCarriers(headers: HeaderInput, options?: ReadCarriersOptions
     if (winner === undefined) winner = report;
     else if (!report.set.equals(winner.set)) (conflicts ??= []).push(report.carrier);
   }
-  if (options?.strict === true && problems !== undefined) throwIfProblems(problems);
+  if (checked.strict && problems !== undefined) throwIfProblems(problems);
   return {
     set: winner?.set ?? OverrideSet.EMPTY,
     source: winner?.carrier,

@@ -2,6 +2,7 @@
 import { parseArgs } from "node:util";
 import { DetourError } from "@detour/core";
 import { collectDefaultMetrics } from "prom-client";
+import { isConfigError } from "./config/yaml-config-file.js";
 import { missingNodeHeapFlags } from "./server/node-heap-flags.js";
 import { runExtProcServer } from "./server/run-ext-proc-server.js";
 
@@ -44,9 +45,11 @@ async function main(): Promise<void> {
       running.server.logger.info({ missing }, "started without the recommended node heap flags; expect higher memory use under load (docs/operations.md, Memory)");
     }
   } catch (error) {
-    const message = error instanceof DetourError ? error.message : error instanceof Error ? (error.stack ?? error.message) : String(error);
+    // The same line `detour` prints for a DetourError: `(code) message`. A config file that cannot
+    // be used exits 2, as it does for every detour command; anything else that stops startup, 1.
+    const message = error instanceof DetourError ? `(${error.code}) ${error.message}` : error instanceof Error ? (error.stack ?? error.message) : String(error);
     process.stderr.write(`detour-ext-proc: ${message}\n`);
-    process.exit(1);
+    process.exit(isConfigError(error) ? 2 : 1);
   }
 }
 

@@ -12,9 +12,11 @@ export {
 } from "./server/create-ext-proc-server.js";
 export { runExtProcServer, type RunningExtProc } from "./server/run-ext-proc-server.js";
 export { EXT_PROC_NODE_FLAGS } from "./server/node-heap-flags.js";
+export { DEFAULT_SHUTDOWN_GRACE_MS } from "./constants.js";
 
 // Its config, detour.yaml.
 export { loadConfigFile, parseConfig, parseConfigText } from "./config/load-config.js";
+export { isConfigError, readYamlConfig } from "./config/yaml-config-file.js";
 export {
   detourConfigJsonSchema,
   detourConfigSchema,
@@ -31,10 +33,10 @@ export { formatHostPort, parseHostPort, type HostPort } from "./address/host-por
 export {
   decide,
   type DecisionInput,
-  type HeaderPair,
   type Outcome,
   type RejectAnswer,
   type Role,
   type RouteDecision,
 } from "./decision/route-decision.js";
+export type { HeaderPair } from "./header-pair.js";
 export { routingTableFromConfig, type RoutingTable } from "./decision/routing-table.js";

@@ -208,7 +208,7 @@ test.each([
   [{ limits: { maxEntries: 0 } }, /maxEntries/],
   [{ aliases: [{ header: "bad header", format: "pairs" }] }, /header/],
   [{ aliases: [{ header: "x-o", format: "csv" }] }, /format/],
-  [{ aliases: "x-override" }, /array/],
+  [{ aliases: "x-override" }, /aliases must be a list/],
 ])("bad options throw DetourError at construction: %j", (options, message) => {
   expect(() => new DetourPropagator(options as never)).toThrow(DetourError);
   expect(() => new DetourPropagator(options as never)).toThrow(message);

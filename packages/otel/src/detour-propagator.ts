@@ -9,7 +9,6 @@ import {
 } from "@opentelemetry/api";
 import { isTracingSuppressed, W3CBaggagePropagator } from "@opentelemetry/core";
 import {
-  aliasName,
   BAGGAGE_HEADER,
   BAGGAGE_MEMBER,
   baggageWithOverride,
@@ -17,10 +16,11 @@ import {
   OverrideSet,
   readCarriers,
   TOKEN_HEADER,
+  type CarrierConfig,
 } from "@detour/core";
 import { getOverrides, setOverrides } from "./override-context.js";
 import { getOverrideToken, setOverrideToken, tokenFromHeader } from "./override-token.js";
-import { validateReadOptions, type ReadOverrideOptions } from "./read-options.js";
+import { carrierConfigFromOptions, type ReadOverrideOptions } from "./read-options.js";
 
 export type DetourPropagatorOptions = ReadOverrideOptions;
 
@@ -50,19 +50,13 @@ const FIELDS: readonly string[] = Object.freeze([DETOUR_HEADER, BAGGAGE_HEADER, 
  * and B3Propagator do.
  */
 export class DetourPropagator implements TextMapPropagator {
-  readonly #options: ReadOverrideOptions;
-  /** Header names extract looks up: x-detour, baggage, then alias headers. */
-  readonly #headerNames: readonly string[];
+  /** Checked at construction (DetourError naming the field); extract only reads with it. */
+  readonly #config: CarrierConfig;
   /** Serializes the non-detour baggage when the carrier cannot be read back (see #baggageBase). */
   readonly #baggage = new W3CBaggagePropagator();
 
   constructor(options?: DetourPropagatorOptions) {
-    this.#options = validateReadOptions(options, "DetourPropagator");
-    const names = [DETOUR_HEADER, BAGGAGE_HEADER];
-    for (const spec of this.#options.aliases ?? []) {
-      if ("header" in spec && !names.includes(spec.header)) names.push(aliasName(spec));
-    }
-    this.#headerNames = Object.freeze(names);
+    this.#config = carrierConfigFromOptions(options, "DetourPropagator");
   }
 
   inject(ctx: Context, carrier: unknown, setter: TextMapSetter): void {
@@ -79,13 +73,13 @@ export class DetourPropagator implements TextMapPropagator {
   extract(parent: Context, carrier: unknown, getter: TextMapGetter): Context {
     const ctx = setOverrideToken(parent, tokenFromHeader(getter.get(carrier, TOKEN_HEADER)));
     let headers: Record<string, string | string[]> | undefined;
-    for (const name of this.#headerNames) {
+    for (const name of this.#config.headerNames) {
       const value = getter.get(carrier, name);
       if (value === undefined || (Array.isArray(value) && value.length === 0)) continue;
       (headers ??= {})[name] = value;
     }
     if (headers === undefined) return ctx;
-    const result = readCarriers(headers, this.#options);
+    const result = readCarriers(headers, this.#config);
     if (result.problems.length !== 0) {
       // Codes and carrier names only: values are request data, and whole headers are never logged.
       diag.debug("detour: ignored override carrier entries", {

@@ -1,9 +1,8 @@
 import { context, propagation, trace, type Context } from "@opentelemetry/api";
 import { isTracingSuppressed } from "@opentelemetry/core";
-import { readCarriers, readHeaderValues, TOKEN_HEADER, type HeaderInput, type OverrideSet, type Problem } from "@detour/core";
+import { readCarriers, readHeaderValues, TOKEN_HEADER, type CarrierConfig, type HeaderInput, type OverrideSet, type Problem } from "@detour/core";
 import { setOverrides } from "./override-context.js";
 import { setOverrideToken, tokenFromHeader } from "./override-token.js";
-import { validateReadOptions, type ReadOverrideOptions } from "./read-options.js";
 
 /** What one incoming request carried, and the context its handling should run in. */
 export interface IncomingOverrides {
@@ -48,11 +47,11 @@ function tokenHeaderValue(headers: HeaderInput): string | undefined {
 const TOKEN_NAMES: readonly string[] = [TOKEN_HEADER];
 
 /** Options set by setupDetour, used by framework glue that was not given its own. */
-let processDefaults: ReadOverrideOptions = {};
+let processDefaults: CarrierConfig | undefined;
 
 /** Records the options setupDetour was given so middleware reads carriers the same way. */
-export function setDefaultReadOptions(options: ReadOverrideOptions): void {
-  processDefaults = options;
+export function setDefaultReadOptions(config: CarrierConfig | undefined): void {
+  processDefaults = config;
 }
 
 /**
@@ -60,14 +59,15 @@ export function setDefaultReadOptions(options: ReadOverrideOptions): void {
  * headers decide alone: whatever context the server happened to be created in (a `withOverrides`
  * around `listen()`, a keep-alive socket's earlier request) must not leak into this request.
  * Framework glue (@detour/express, @detour/fastify) calls this once per request and then runs the
- * rest of the request inside `context.with(result.context, ...)`.
+ * rest of the request inside `context.with(result.context, ...)`. `config` is checked where the
+ * glue is registered (resolveRequestOptions); default: what setupDetour was given.
  */
 export function incomingOverrides(
   headers: HeaderInput,
-  options?: ReadOverrideOptions,
+  config?: CarrierConfig,
   parent: Context = context.active(),
 ): IncomingOverrides {
-  const result = readCarriers(headers, options ?? processDefaults);
+  const result = readCarriers(headers, config ?? processDefaults);
   // The token is set from the headers too, not taken from the parent: the parent may not have been
   // extracted from this request (see extractedParent), and a credential must not outlive its request.
   const token = tokenFromHeader(tokenHeaderValue(headers));

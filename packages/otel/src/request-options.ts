@@ -1,5 +1,5 @@
-import { DETOUR_HEADER, DetourError } from "@detour/core";
-import { isHeaderName, validateReadOptions, type ReadOverrideOptions } from "./read-options.js";
+import { DETOUR_HEADER, DetourError, isHeaderName, type CarrierConfig } from "@detour/core";
+import { carrierConfigFromOptions, type ReadOverrideOptions } from "./read-options.js";
 
 /** Framework options shared by @detour/express and @detour/fastify. */
 export interface RequestOverrideOptions extends ReadOverrideOptions {
@@ -16,14 +16,14 @@ export const RECEIVED_HEADER = `${DETOUR_HEADER}-received`;
 
 export interface ResolvedRequestOptions {
   /** undefined when the framework should use the process defaults (setupDetour's options). */
-  readonly read: ReadOverrideOptions | undefined;
+  readonly read: CarrierConfig | undefined;
   readonly responseHeader: string | undefined;
 }
 
 /** Validates framework options at registration time (throws DetourError on a mistake). */
 export function resolveRequestOptions(options: RequestOverrideOptions | undefined, where: string): ResolvedRequestOptions {
   const given = options ?? {};
-  const read = given.aliases === undefined && given.limits === undefined ? undefined : validateReadOptions(given, where);
+  const read = given.aliases === undefined && given.limits === undefined ? undefined : carrierConfigFromOptions(given, where);
   let responseHeader: string | undefined;
   if (given.responseHeader === true) responseHeader = RECEIVED_HEADER;
   else if (typeof given.responseHeader === "string") {

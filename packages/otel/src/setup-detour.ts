@@ -10,7 +10,7 @@ import { BAGGAGE_HEADER, DETOUR_HEADER, DetourError } from "@detour/core";
 import { DetourPropagator } from "./detour-propagator.js";
 import { setDefaultReadOptions } from "./incoming-overrides.js";
 import { propagationStatus } from "./propagation-status.js";
-import { validateReadOptions, type ReadOverrideOptions } from "./read-options.js";
+import { carrierConfigFromOptions, type ReadOverrideOptions } from "./read-options.js";
 
 export interface SetupDetourOptions extends ReadOverrideOptions {
   /**
@@ -65,7 +65,7 @@ let active: DetourSetup | undefined;
  */
 export function setupDetour(options?: SetupDetourOptions): DetourSetup {
   if (active !== undefined) return active;
-  const read = validateReadOptions(
+  const read = carrierConfigFromOptions(
     options === undefined ? undefined : { aliases: options.aliases, limits: options.limits },
     "setupDetour",
   );
@@ -146,7 +146,7 @@ export function setupDetour(options?: SetupDetourOptions): DetourSetup {
         installedManager.disable();
         context.disable();
       }
-      setDefaultReadOptions({});
+      setDefaultReadOptions(undefined);
     },
   };
   active = setup;

@@ -7,10 +7,8 @@ export const REPO_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 export interface OfflineImages {
   /** envoyproxy/envoy:vX.Y.Z */
   readonly envoy: string;
-  /** node:20-bookworm-slim */
+  /** node:24-bookworm-slim, also the base of detour's server image */
   readonly node: string;
-  /** node:24-bookworm-slim, the base of detour's server image */
-  readonly node24: string;
   /** detour-ext-proc:X.Y.Z, built from deploy/docker/ext-proc.Dockerfile */
   readonly extProc: string;
 }
@@ -27,5 +25,5 @@ export function offlineImages(): OfflineImages {
     if (!match?.[1]) throw new Error(`docker/images.env does not set ${name}`);
     return match[1];
   };
-  return { envoy: value("DETOUR_ENVOY_IMAGE"), node: value("DETOUR_NODE_IMAGE"), node24: value("DETOUR_NODE24_IMAGE"), extProc: value("DETOUR_EXT_PROC_IMAGE") };
+  return { envoy: value("DETOUR_ENVOY_IMAGE"), node: value("DETOUR_NODE_IMAGE"), extProc: value("DETOUR_EXT_PROC_IMAGE") };
 }

@@ -1,4 +1,4 @@
-import { parseOverrides, readCarriers, ROUTE_HEADER, type AliasSpec, type ProblemCode } from "@detour/core";
+import { createCarrierConfig, parseOverrides, readCarriers, ROUTE_HEADER, type ProblemCode } from "@detour/core";
 import type { DetourConfig } from "@detour/ext-proc";
 import type { HeaderLine } from "./hostile-inputs.js";
 
@@ -14,15 +14,6 @@ export interface Expectation {
   readonly problems: readonly ProblemCode[];
   /** The header lines as Envoy holds them (lower-case names, trimmed values, latin1 bytes). */
   readonly envoyLines: readonly HeaderLine[];
-}
-
-/**
- * A header value as the server reads Envoy's `raw_value` bytes: one char per byte (latin1, as
- * packages/ext-proc's protobuf adapter does), which is how these lines are written already.
- * Override grammar is ASCII, so the decoding only shows in lengths (limits count bytes).
- */
-function serverText(latin1: string): string {
-  return latin1;
 }
 
 /**
@@ -63,11 +54,9 @@ export function expectedAnswer(config: DetourConfig, via: string, service: strin
   const envoyLines = envoyHeaderLines(lines);
   const spec = config.services[service];
   if (spec === undefined) throw new Error(`${service} is not a topology service`);
-  const aliases: AliasSpec[] = config.aliases.map((alias) => ("baggage" in alias ? { baggage: alias.baggage } : { header: alias.header.toLowerCase(), format: alias.format }));
-  const read = readCarriers(
-    envoyLines.map(([name, value]) => [name, serverText(value)] as const),
-    { aliases, limits: config.limits },
-  );
+  // The lines are latin1 strings, one char per byte: the server reads Envoy's `raw_value` bytes
+  // the same way (packages/ext-proc's protobuf adapter), so they go to the reader as they are.
+  const read = readCarriers(envoyLines, createCarrierConfig({ aliases: config.aliases, limits: config.limits }));
   const inject = config.workloads[via]?.inject;
   const set = inject === undefined ? read.set : read.set.withDefaults(parseOverrides(inject, { strict: true }).set);
   const problems = read.problems.map((problem) => problem.code);

@@ -1,3 +1,5 @@
+import { isHeaderName } from "@detour/core";
+
 /**
  * Seeded generator of hostile override carriers for the hostile-input part of the suite. Input
  * `i` of seed `s` is always the same (its own PRNG stream), so a failure names a reproducible
@@ -331,5 +333,5 @@ export function hostileInput(topology: HostileTopology, seed: number, index: num
 
 /** True when an HTTP client can send the lines as they are (token names, no control characters). */
 export function sendableByClient(lines: readonly HeaderLine[]): boolean {
-  return lines.every(([name, value]) => /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(name) && !/[^\t\x20-\x7e\x80-\xff]/.test(value));
+  return lines.every(([name, value]) => isHeaderName(name) && !/[^\t\x20-\x7e\x80-\xff]/.test(value));
 }

@@ -2,7 +2,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { Option, type Command } from "commander";
 import { DetourError } from "@detour/core";
-import type { RegisterCommand } from "../cli-program.js";
+import type { RegisterCommand } from "./register-command.js";
 import { repoLayout } from "../demo/repo-layout.js";
 import { DEFAULT_SIDECAR_BASE_PORT } from "../envoy-config/detour-envoy-bootstrap.js";
 import { EXIT_FAILURE, EXIT_OK } from "../exit-codes.js";
@@ -28,7 +28,7 @@ Then validates the result with 'docker compose config' where the compose plugin 
 
 Examples:
   $ detour compose --topology examples/detour.yaml --out /tmp/demo && cd /tmp/demo && docker compose up
-  $ detour compose --topology examples/detour.yaml --out . --node-image node:20-bookworm-slim`;
+  $ detour compose --topology examples/detour.yaml --out . --node-image node:24-bookworm-slim`;
 
 interface ComposeFlags {
   topology: string;

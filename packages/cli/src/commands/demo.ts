@@ -2,7 +2,7 @@ import { Option, type Command } from "commander";
 import { DetourError } from "@detour/core";
 import { parseHostPort } from "@detour/ext-proc";
 import type { CliIo } from "../cli-io.js";
-import type { RegisterCommand } from "../cli-program.js";
+import type { RegisterCommand } from "./register-command.js";
 import { ensureEnvoy, ENVOY_VERSION, findEnvoy } from "../envoy-binary.js";
 import { edgeSettingsFromTopology } from "../envoy-config/edge-settings.js";
 import { EXIT_FAILURE, EXIT_OK } from "../exit-codes.js";
@@ -14,7 +14,7 @@ import { demoTokenBanner, demoTokenRequests } from "../demo/demo-token.js";
 import { assertPortFree } from "../demo/loopback-ports.js";
 import { ProcessSupervisor } from "../demo/process-supervisor.js";
 import { repoLayout } from "../demo/repo-layout.js";
-import { curlLine } from "../demo/demo-report.js";
+import { curlLine } from "../demo/curl-line.js";
 import { loadTopology } from "../topology/load-topology.js";
 import { relative } from "node:path";
 
@@ -89,7 +89,7 @@ async function runDemo(flags: DemoFlags, io: CliIo): Promise<number> {
   const config = loadTopology(topologyFile, io.cwd);
   const requests = readDemoRequests(flags.requests ?? layout.requests);
   const edge = edgeSettingsFromTopology(config);
-  if (edge === undefined) throw new DetourError("topology-invalid", `${topologyFile} has no edge: section: the demo needs one (edge: { listen: 127.0.0.1:10000, service: frontend })`);
+  if (edge === undefined) throw new DetourError("invalid-config", `${topologyFile} has no edge: section: the demo needs one (edge: { listen: 127.0.0.1:10000, service: frontend })`);
   const edgePort = flags.port ?? (parseHostPort(edge.listen)?.port || DEFAULT_EDGE_PORT);
   const progress = (line: string) => io.stderr.write(`detour demo: ${line}\n`);
 

@@ -2,7 +2,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { Option, type Command } from "commander";
 import { DetourError } from "@detour/core";
-import type { RegisterCommand } from "../cli-program.js";
+import type { RegisterCommand } from "./register-command.js";
 import { findEnvoy } from "../envoy-binary.js";
 import { DEFAULT_SIDECAR_BASE_PORT, detourEnvoyYaml, sidecarPortsFrom } from "../envoy-config/detour-envoy-bootstrap.js";
 import { edgeSettingsFromTopology } from "../envoy-config/edge-settings.js";

@@ -1,7 +1,7 @@
 import { Option, type Command } from "commander";
 import { DetourError } from "@detour/core";
 import { readAll } from "../cli-io.js";
-import type { RegisterCommand } from "../cli-program.js";
+import type { RegisterCommand } from "./register-command.js";
 import { EXIT_OK } from "../exit-codes.js";
 import { explainRequest } from "../explain/explain-request.js";
 import { formatExplanation } from "../explain/format-explanation.js";

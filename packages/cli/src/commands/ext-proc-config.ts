@@ -3,7 +3,7 @@ import { resolve } from "node:path";
 import type { Command } from "commander";
 import { DetourError } from "@detour/core";
 import { detourConfigSchema } from "@detour/ext-proc";
-import type { RegisterCommand } from "../cli-program.js";
+import type { RegisterCommand } from "./register-command.js";
 import { EXIT_OK } from "../exit-codes.js";
 import { extProcConfigFromTopology, extProcConfigYaml } from "../generate/ext-proc-config.js";
 import { generatedHeader } from "../generate/generated-header.js";

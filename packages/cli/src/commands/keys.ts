@@ -1,6 +1,6 @@
 import { relative, resolve } from "node:path";
 import { Option, type Command } from "commander";
-import type { RegisterCommand } from "../cli-program.js";
+import type { RegisterCommand } from "./register-command.js";
 import { EXIT_OK } from "../exit-codes.js";
 import { generateKeys } from "../token/generate-keys.js";
 import { configureSubcommand } from "../subcommand-output.js";

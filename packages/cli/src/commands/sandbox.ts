@@ -1,7 +1,7 @@
 import { Option, type Command } from "commander";
 import { DetourError } from "@detour/core";
 import { rfc3339Millis } from "@detour/ext-proc/kubernetes";
-import type { RegisterCommand } from "../cli-program.js";
+import type { RegisterCommand } from "./register-command.js";
 import { EXIT_OK } from "../exit-codes.js";
 import { expireVersion } from "../sandbox/expire-version.js";
 import { sandboxTable } from "../sandbox/sandbox-table.js";

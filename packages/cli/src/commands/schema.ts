@@ -4,7 +4,7 @@ import type { Command } from "commander";
 import { detourConfigJsonSchema } from "@detour/ext-proc";
 import { z } from "zod";
 import { edgeSettingsSchema } from "../envoy-config/edge-settings.js";
-import type { RegisterCommand } from "../cli-program.js";
+import type { RegisterCommand } from "./register-command.js";
 import { EXIT_OK } from "../exit-codes.js";
 
 const HELP = `

@@ -1,23 +1,14 @@
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { PassThrough } from "node:stream";
 import { decodeJwt, decodeProtectedHeader } from "jose";
 import { afterAll, describe, expect, it } from "vitest";
-import type { CliIo } from "../cli-io.js";
-import { runCli } from "../cli-program.js";
+import { runCliInProcess } from "../testing/run-cli-in-process.js";
 
 const dir = mkdtempSync(join(tmpdir(), "detour-token-cli-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-async function detour(args: string[], stdin = ""): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = "";
-  let stderr = "";
-  const input = new PassThrough();
-  input.end(stdin);
-  const io: CliIo = { stdout: { write: (text: string) => (stdout += text) }, stderr: { write: (text: string) => (stderr += text) }, stdin: input, env: {}, cwd: dir };
-  return { code: await runCli(args, io), stdout, stderr };
-}
+const detour = (args: string[], stdin = "") => runCliInProcess(args, { cwd: dir, stdin });
 
 describe("detour keys generate / token sign / token verify", () => {
   it("generates an Ed25519 pair and a JWKS that grows with each rotation", async () => {

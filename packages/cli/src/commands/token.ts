@@ -4,7 +4,7 @@ import { DetourError, DEFAULT_LIMITS } from "@detour/core";
 import { createTokenVerifier, keyRingFromFile } from "@detour/ext-proc/tokens";
 import { decodeJwt, decodeProtectedHeader } from "jose";
 import { readAll } from "../cli-io.js";
-import type { RegisterCommand } from "../cli-program.js";
+import type { RegisterCommand } from "./register-command.js";
 import { EXIT_FAILURE, EXIT_OK } from "../exit-codes.js";
 import { parseDuration } from "../token/parse-duration.js";
 import { signToken } from "../token/sign-token.js";

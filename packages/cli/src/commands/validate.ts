@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import type { RegisterCommand } from "../cli-program.js";
+import type { RegisterCommand } from "./register-command.js";
 import { EXIT_OK } from "../exit-codes.js";
 import { DEFAULT_TOPOLOGY, loadTopology } from "../topology/load-topology.js";
 

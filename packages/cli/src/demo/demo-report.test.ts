@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { curlLine, formatOutcomes, shellQuote } from "./demo-report.js";
+import { curlLine, shellQuote } from "./curl-line.js";
+import { formatOutcomes } from "./demo-report.js";
 
 const baselines = new Map([
   ["frontend", "v1"],

@@ -1,17 +1,7 @@
 import { readCarriers } from "@detour/core";
 import { drawTree } from "./call-tree.js";
+import { curlLine } from "./curl-line.js";
 import type { DemoOutcome } from "./demo-runner.js";
-
-/** Quotes a value for a POSIX shell command line people can paste. */
-export function shellQuote(text: string): string {
-  return /^[A-Za-z0-9_./:=@%+-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
-}
-
-/** The curl line that sends the same request. */
-export function curlLine(url: string, headers: Readonly<Record<string, string>>): string {
-  const flags = Object.entries(headers).map(([name, value]) => `-H ${shellQuote(`${name}: ${value}`)}`);
-  return ["curl -s", ...flags, url].join(" ");
-}
 
 /** Services the request names explicitly, to explain a hop that stayed on its baseline (a miss). */
 function namedVersions(headers: Readonly<Record<string, string>>): Map<string, string> {

@@ -5,7 +5,7 @@ import { generateKeys } from "../token/generate-keys.js";
 import { signToken } from "../token/sign-token.js";
 import { signingKeyFromFile } from "../token/signing-key.js";
 import type { DemoPlan } from "./demo-plan.js";
-import { curlLine } from "./demo-report.js";
+import { curlLine } from "./curl-line.js";
 import type { DemoRequest } from "./demo-requests.js";
 
 /** What the demo's token carries: the same override as one of the plain-header demo requests. */

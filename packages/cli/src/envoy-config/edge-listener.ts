@@ -1,7 +1,10 @@
 import { BAGGAGE_HEADER, BAGGAGE_MEMBER, DETOUR_HEADER, DetourError, ROUTE_HEADER, TOKEN_COOKIE, TOKEN_HEADER } from "@detour/core";
 import { parseHostPort, type DetourConfig } from "@detour/ext-proc";
-import { EDGE_MARKER_HEADER, EDGE_MARKER_VALUE, ROLE_METADATA, SOURCE_ADDRESS_ATTRIBUTE } from "@detour/ext-proc/envoy";
-import { DEFAULT_MESSAGE_TIMEOUT_MS, EXT_PROC_CLUSTER, EXT_PROC_DISABLED_ON_ROUTE, EXT_PROC_FILTER_NAME, EXT_PROC_RETRY_POLICY, HEADERS_ONLY_PROCESSING_MODE, versionClusterName } from "./envoy-names.js";
+import { EDGE_MARKER_HEADER, EDGE_MARKER_VALUE } from "@detour/ext-proc/envoy";
+import { extProcFilter } from "./ext-proc-filter.js";
+import { EXT_PROC_DISABLED_ON_ROUTE, versionClusterName } from "./envoy-names.js";
+import type { HeaderMatcherJson } from "./filter-matcher.js";
+import { earlyHeaderRemoval, routerFilter } from "./http-filters.js";
 import type { EdgeSettings } from "./edge-settings.js";
 
 type Json = Record<string, unknown>;
@@ -24,7 +27,7 @@ export const EDGE_TRUSTED_CHAIN = "edge-trusted-sources";
 export const EDGE_DEFAULT_CHAIN = "edge-untrusted";
 
 /** Alias header names of the topology (lower-case). */
-function aliasHeaders(config: DetourConfig): string[] {
+export function aliasHeaders(config: DetourConfig): string[] {
   return config.aliases.flatMap((alias) => ("header" in alias ? [alias.header.toLowerCase()] : []));
 }
 
@@ -37,31 +40,10 @@ function aliasHeaders(config: DetourConfig): string[] {
  * removed one by one here; the edge ext_proc does that, and the routes below drop the whole
  * baggage header of any carrier-bearing request ext_proc did not answer.
  */
-function edgeEarlyMutations(config: DetourConfig, stripPlainCarriers: boolean): Json[] {
+export function edgeEarlyRemovals(config: DetourConfig, stripPlainCarriers: boolean): string[] {
   const names = [ROUTE_HEADER, EDGE_MARKER_HEADER];
   if (stripPlainCarriers) names.push(DETOUR_HEADER, ...aliasHeaders(config));
-  return names.map((name) => ({ remove: name }));
-}
-
-function edgeExtProcFilter(messageTimeoutMs: number): Json {
-  return {
-    name: EXT_PROC_FILTER_NAME,
-    typed_config: {
-      "@type": "type.googleapis.com/envoy.extensions.filters.http.ext_proc.v3.ExternalProcessor",
-      grpc_service: {
-        envoy_grpc: { cluster_name: EXT_PROC_CLUSTER },
-        initial_metadata: [{ key: ROLE_METADATA, value: "edge" }],
-        retry_policy: EXT_PROC_RETRY_POLICY,
-      },
-      // Fail open for traffic, closed for overrides: without an answer (no edge marker) the
-      // routes below remove every carrier and the edge service's baseline serves.
-      failure_mode_allow: true,
-      message_timeout: `${(messageTimeoutMs / 1000).toFixed(3)}s`,
-      // The downstream peer's address, for edge.trustedCidrs (checked again in the server).
-      request_attributes: [SOURCE_ADDRESS_ATTRIBUTE],
-      processing_mode: { ...HEADERS_ONLY_PROCESSING_MODE }, // a copy: the yaml writer turns shared objects into anchors
-    },
-  };
+  return names;
 }
 
 /**
@@ -70,8 +52,8 @@ function edgeExtProcFilter(messageTimeoutMs: number): Json {
  * `detour` anywhere, case-insensitively (W3C allows `detour =v`, with OWS before the `=`), so
  * nothing that core would read as our member can take the skip path.
  */
-export function edgeCarrierMatchers(config: DetourConfig): Json[] {
-  const matchers: Json[] = [
+export function edgeCarrierMatchers(config: DetourConfig): HeaderMatcherJson[] {
+  const matchers: HeaderMatcherJson[] = [
     { name: DETOUR_HEADER, present_match: true },
     { name: BAGGAGE_HEADER, string_match: { contains: BAGGAGE_MEMBER, ignore_case: true } },
     { name: TOKEN_HEADER, present_match: true },
@@ -150,7 +132,7 @@ function cidrRange(cidr: string): Json {
  */
 export function edgeListener(config: DetourConfig, settings: EdgeSettings, options: EdgeListenerOptions = {}): Json {
   const listen = parseHostPort(settings.listen);
-  if (listen === undefined) throw new DetourError("topology-invalid", `edge.listen: '${settings.listen}' is not host:port`);
+  if (listen === undefined) throw new DetourError("invalid-config", `edge.listen: '${settings.listen}' is not host:port`);
   const trustedCidrs = config.edge?.trustedCidrs ?? [];
   // Principals are known only to ext_proc (from the header Envoy sets after the TLS
   // handshake), so with trusted principals plain carriers must reach it; the routes still
@@ -166,15 +148,7 @@ export function edgeListener(config: DetourConfig, settings: EdgeSettings, optio
       // mTLS principals: Envoy replaces any client-sent x-forwarded-client-cert with the
       // verified peer's URI and DNS SANs (without principals, the default SANITIZE drops it).
       ...(principals ? { forward_client_cert_details: "SANITIZE_SET", set_current_client_cert_details: { uri: true, dns: true } } : {}),
-      early_header_mutation_extensions: [
-        {
-          name: "envoy.http.early_header_mutation.header_mutation",
-          typed_config: {
-            "@type": "type.googleapis.com/envoy.extensions.http.early_header_mutation.header_mutation.v3.HeaderMutation",
-            mutations: edgeEarlyMutations(config, stripPlainCarriers),
-          },
-        },
-      ],
+      early_header_mutation_extensions: [earlyHeaderRemoval(edgeEarlyRemovals(config, stripPlainCarriers))],
       route_config: {
         name: EDGE_LISTENER,
         // Internal to the edge: neither header ever reaches the edge service.
@@ -182,8 +156,8 @@ export function edgeListener(config: DetourConfig, settings: EdgeSettings, optio
         virtual_hosts: [{ name: EDGE_LISTENER, domains: ["*"], routes: edgeRoutes(config, settings.service) }],
       },
       http_filters: [
-        edgeExtProcFilter(options.messageTimeoutMs ?? DEFAULT_MESSAGE_TIMEOUT_MS),
-        { name: "envoy.filters.http.router", typed_config: { "@type": "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router" } },
+        extProcFilter({ role: "edge", messageTimeoutMs: options.messageTimeoutMs }),
+        routerFilter(),
       ],
     },
   });

@@ -24,13 +24,13 @@ export function edgeSettingsFromTopology(config: DetourConfig): EdgeSettings | u
   const result = edgeSettingsSchema.safeParse(config.edge);
   if (!result.success) {
     const issue = result.error.issues[0]!;
-    throw new DetourError("topology-invalid", `edge.${issue.path.join(".")}: ${issue.message}`);
+    throw new DetourError("invalid-config", `edge.${issue.path.join(".")}: ${issue.message}`);
   }
   const service = result.data.service;
   if (service === undefined) return undefined;
   if (!Object.hasOwn(config.services, service)) {
     throw new DetourError(
-      "topology-invalid",
+      "invalid-config",
       `edge.service: '${service}' is not a service of the topology (services: ${Object.keys(config.services).join(", ")}): name one of them`,
     );
   }

@@ -1,20 +1,12 @@
-import { isIP } from "node:net";
 import { DetourError, ROUTE_HEADER } from "@detour/core";
-import { parseHostPort, type DetourConfig, type HostPort } from "@detour/ext-proc";
-import { ROLE_METADATA, WORKLOAD_METADATA } from "@detour/ext-proc/envoy";
+import type { DetourConfig } from "@detour/ext-proc";
 import { stringify } from "yaml";
-import {
-  DEFAULT_MESSAGE_TIMEOUT_MS,
-  EXT_PROC_CLUSTER,
-  EXT_PROC_FILTER_NAME,
-  EXT_PROC_MAX_REQUESTS_PER_CONNECTION,
-  EXT_PROC_RETRY_POLICY, HEADERS_ONLY_PROCESSING_MODE,
-  GRACEFUL_CLOSE_RUNTIME_KEY,
-  outboundListenerName,
-  outboundStatPrefix,
-  versionClusterName,
-} from "./envoy-names.js";
+import { extProcCluster } from "./ext-proc-cluster.js";
+import { extProcFilter } from "./ext-proc-filter.js";
+import { DEFAULT_MESSAGE_TIMEOUT_MS, GRACEFUL_CLOSE_RUNTIME_KEY, outboundListenerName, outboundStatPrefix, versionClusterName } from "./envoy-names.js";
+import { earlyHeaderRemoval, routerFilter } from "./http-filters.js";
 import { serviceVirtualHosts } from "./sidecar-routes.js";
+import { staticCluster } from "./static-cluster.js";
 
 type Json = Record<string, unknown>;
 
@@ -38,66 +30,6 @@ export interface EnvoyConfigOptions {
   readonly header?: string;
 }
 
-function hostPortOf(text: string, what: string): HostPort {
-  const address = parseHostPort(text);
-  if (address === undefined) throw new DetourError("invalid-address", `${what}: '${text}' is not host:port`);
-  return address;
-}
-
-function staticCluster(name: string, address: string, what: string, extra: Json = {}): Json {
-  const { host, port } = hostPortOf(address, what);
-  return {
-    name,
-    // An IP needs no resolver; a name (container, Kubernetes service) is re-resolved by DNS.
-    type: isIP(host) === 0 ? "STRICT_DNS" : "STATIC",
-    connect_timeout: "1s",
-    ...extra,
-    load_assignment: {
-      cluster_name: name,
-      endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: host, port_value: port } } } }] }],
-    },
-  };
-}
-
-function extProcCluster(address: string): Json {
-  return staticCluster(EXT_PROC_CLUSTER, address, "ext_proc address", {
-    connect_timeout: "0.25s",
-    typed_extension_protocol_options: {
-      "envoy.extensions.upstreams.http.v3.HttpProtocolOptions": {
-        "@type": "type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions",
-        explicit_http_config: { http2_protocol_options: { connection_keepalive: { interval: "30s", timeout: "5s" } } },
-        common_http_protocol_options: { max_requests_per_connection: EXT_PROC_MAX_REQUESTS_PER_CONNECTION },
-      },
-    },
-    // One stream per HTTP request: the default 1024 concurrent requests would cap the sidecar,
-    // and the default 3 concurrent retries would drop most retries while a server restarts
-    // (upstream_rq_retry_overflow; each stream retries at most EXT_PROC_RETRY_POLICY.num_retries).
-    circuit_breakers: { thresholds: [{ max_connections: 1_000_000, max_pending_requests: 1_000_000, max_requests: 1_000_000, max_retries: 1_000_000 }] },
-  });
-}
-
-function extProcFilter(workload: string, messageTimeoutMs: number): Json {
-  return {
-    name: EXT_PROC_FILTER_NAME,
-    typed_config: {
-      "@type": "type.googleapis.com/envoy.extensions.filters.http.ext_proc.v3.ExternalProcessor",
-      grpc_service: {
-        envoy_grpc: { cluster_name: EXT_PROC_CLUSTER },
-        // Identity comes from config the app never sees, not from a request header it could forge.
-        initial_metadata: [
-          { key: WORKLOAD_METADATA, value: workload },
-          { key: ROLE_METADATA, value: "outbound" },
-        ],
-        retry_policy: EXT_PROC_RETRY_POLICY,
-      },
-      // Outbound: a dead ext_proc must not take traffic down; requests then go to the baseline.
-      failure_mode_allow: true,
-      message_timeout: `${(messageTimeoutMs / 1000).toFixed(3)}s`,
-      processing_mode: { ...HEADERS_ONLY_PROCESSING_MODE }, // a copy: the yaml writer turns shared objects into anchors
-    },
-  };
-}
-
 function outboundListener(config: DetourConfig, workload: string, address: string, port: number, messageTimeoutMs: number): Json {
   const injects = config.workloads[workload]?.inject !== undefined;
   const name = outboundListenerName(workload);
@@ -116,15 +48,7 @@ function outboundListener(config: DetourConfig, workload: string, address: strin
               strip_any_host_port: true,
               // Runs before routing and every filter: an app's own x-detour-route can never
               // select a version, even while ext_proc is down (docs/spec.md §8).
-              early_header_mutation_extensions: [
-                {
-                  name: "envoy.http.early_header_mutation.header_mutation",
-                  typed_config: {
-                    "@type": "type.googleapis.com/envoy.extensions.http.early_header_mutation.header_mutation.v3.HeaderMutation",
-                    mutations: [{ remove: ROUTE_HEADER }],
-                  },
-                },
-              ],
+              early_header_mutation_extensions: [earlyHeaderRemoval([ROUTE_HEADER])],
               route_config: {
                 name,
                 // The routing header is internal to this sidecar and never reaches a service.
@@ -132,8 +56,8 @@ function outboundListener(config: DetourConfig, workload: string, address: strin
                 virtual_hosts: serviceVirtualHosts(config, injects, { tokenHop: config.workloads[workload]?.trust === "token" }),
               },
               http_filters: [
-                extProcFilter(workload, messageTimeoutMs),
-                { name: "envoy.filters.http.router", typed_config: { "@type": "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router" } },
+                extProcFilter({ role: "outbound", workload, messageTimeoutMs }),
+                routerFilter(),
               ],
             },
           },

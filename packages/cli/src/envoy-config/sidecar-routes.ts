@@ -1,6 +1,7 @@
 import { BAGGAGE_HEADER, BAGGAGE_MEMBER, DETOUR_HEADER, ROUTE_HEADER, TOKEN_HEADER } from "@detour/core";
 import type { DetourConfig } from "@detour/ext-proc";
 import { EXT_PROC_DISABLED_ON_ROUTE, versionClusterName } from "./envoy-names.js";
+import type { HeaderMatcherJson } from "./filter-matcher.js";
 
 type Json = Record<string, unknown>;
 
@@ -12,8 +13,8 @@ type Json = Record<string, unknown>;
  * ext_proc and lose its override (found by test/reliability/hostile-input.test.ts). A longer key
  * that contains ours (`detours=`) only costs a call.
  */
-export function carrierMatchers(config: DetourConfig): Json[] {
-  const matchers: Json[] = [
+export function carrierMatchers(config: DetourConfig): HeaderMatcherJson[] {
+  const matchers: HeaderMatcherJson[] = [
     { name: DETOUR_HEADER, present_match: true },
     { name: BAGGAGE_HEADER, string_match: { contains: BAGGAGE_MEMBER } },
   ];
@@ -22,6 +23,14 @@ export function carrierMatchers(config: DetourConfig): Json[] {
     else matchers.push({ name: alias.header.toLowerCase(), present_match: true });
   }
   return matchers;
+}
+
+/**
+ * The carriers a sidecar's ext_proc must see: `carrierMatchers`, plus x-detour-token for a
+ * `trust: token` sidecar, which must also see requests that carry only a token.
+ */
+export function sidecarCarrierMatchers(config: DetourConfig, options: { tokenHop?: boolean | undefined } = {}): HeaderMatcherJson[] {
+  return options.tokenHop ? [...carrierMatchers(config), { name: TOKEN_HEADER, present_match: true }] : carrierMatchers(config);
 }
 
 /**
@@ -42,8 +51,7 @@ export function serviceDomains(service: string, hosts: readonly string[]): strin
  * 3. the default route to the baseline, ext_proc disabled there unless the workload injects.
  */
 export function serviceVirtualHosts(config: DetourConfig, injects: boolean, options: { tokenHop?: boolean } = {}): Json[] {
-  // A `trust: token` sidecar must also see requests that carry only x-detour-token.
-  const matchers = options.tokenHop ? [...carrierMatchers(config), { name: TOKEN_HEADER, present_match: true }] : carrierMatchers(config);
+  const matchers = sidecarCarrierMatchers(config, options);
   const hosts: Json[] = [];
   for (const [service, spec] of Object.entries(config.services)) {
     const baseline = versionClusterName(service, spec.baseline);

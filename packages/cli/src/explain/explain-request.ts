@@ -68,8 +68,8 @@ export function explainRequest(input: ExplainInput): Explanation {
   const workload = role === "edge" ? undefined : input.from;
   // Envoy removes any x-detour-route an application sent before routing (early header mutation).
   const headers = input.headers.filter(([name]) => name !== ROUTE_HEADER);
-  const read = readCarriers(headers, { aliases: table.aliases, limits: table.limits });
-  const decision = decide({ authority: input.to, headers, workload, role }, table);
+  const read = readCarriers(headers, table.carriers);
+  const decision = decide({ authority: input.to, headers, workload }, table);
   const injection = workload === undefined ? undefined : table.injections.get(workload);
 
   const carriers = read.carriers.map((report): CarrierVerdict => {
@@ -85,7 +85,7 @@ export function explainRequest(input: ExplainInput): Explanation {
 
   // decide() skips destination lookup when there is nothing to route; a stray route header
   // forces the lookup, so the explanation names the service by the server's own rules.
-  const service = decision.service ?? decide({ authority: input.to, headers: [[ROUTE_HEADER, "-"]], workload, role }, table).service;
+  const service = decision.service ?? decide({ authority: input.to, headers: [[ROUTE_HEADER, "-"]], workload }, table).service;
   const routes = service === undefined ? undefined : table.services.get(service);
   const from = input.from ?? "a workload";
   let route: HopRoute;

@@ -1,9 +1,7 @@
-import { DetourError } from "@detour/core";
+import { DetourError, isHeaderName } from "@detour/core";
 
 /** A request header as ext_proc sees it: lower-case name, one entry per field line. */
 export type HeaderLine = readonly [name: string, value: string];
-
-const FIELD_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 /**
  * Parses `Name: value` lines as typed after -H or pasted on stdin. Lines copied from `curl -v`
@@ -18,7 +16,7 @@ export function parseHeaderLines(lines: readonly string[]): HeaderLine[] {
     if (line.trim() === "" || line.startsWith("*") || line.startsWith("<") || /^[A-Z]+ \S+ HTTP\/[\d.]+$/.test(line.trim())) continue;
     const colon = line.indexOf(":");
     const name = colon <= 0 ? "" : line.slice(0, colon).trim();
-    if (!FIELD_NAME.test(name)) {
+    if (!isHeaderName(name)) {
       throw new DetourError("headers-invalid", `header line ${JSON.stringify(original)} is not 'Name: value': write e.g. -H 'x-detour: pricing=v2'`);
     }
     headers.push([name.toLowerCase(), line.slice(colon + 1).trim()]);

@@ -6,8 +6,8 @@ import { edgeSettingsFromTopology } from "../envoy-config/edge-settings.js";
 
 /** The official images docker-compose.yml runs (docker/images.env names the same tags). */
 export const DEFAULT_ENVOY_IMAGE = `envoyproxy/envoy:v${ENVOY_VERSION}`;
-/** The Node major of package.json engines, slim Debian bookworm. */
-export const DEFAULT_NODE_IMAGE = "node:20-bookworm-slim";
+/** The Node line the server is recommended on (24, the active LTS), slim Debian bookworm. */
+export const DEFAULT_NODE_IMAGE = "node:24-bookworm-slim";
 
 /** Where the repository is mounted in the Node containers. */
 const APP_DIR = "/app";
@@ -30,7 +30,7 @@ export interface ComposeOptions {
 /** The parts of an address the topology schema validated. */
 function addressOf(address: string): HostPort {
   const parsed = parseHostPort(address);
-  if (parsed === undefined) throw new DetourError("topology-invalid", `'${address}' is not host:port`);
+  if (parsed === undefined) throw new DetourError("invalid-config", `'${address}' is not host:port`);
   return parsed;
 }
 

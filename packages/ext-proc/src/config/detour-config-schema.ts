@@ -1,4 +1,13 @@
-import { parseOverrides, VERSION_PATTERN } from "@detour/core";
+import {
+  carrierConfigProblems,
+  DEFAULT_LIMITS,
+  HEADER_NAME_PATTERN,
+  LIMIT_RANGES,
+  parseOverrides,
+  SERVICE_NAME_PATTERN,
+  VERSION_PATTERN,
+  WORKLOAD_PATTERN,
+} from "@detour/core";
 import { z } from "zod";
 import { DEFAULT_SHUTDOWN_GRACE_MS } from "../constants.js";
 import { edgeSchema, workloadTrustSchema } from "./edge-config-schema.js";
@@ -8,13 +17,11 @@ import { kubernetesSchema } from "./kubernetes-config-schema.js";
 /*
  * The schema of `detour.yaml`, the one topology file that drives the ext_proc server, the Envoy
  * configs and the demo. Defaults live here and nowhere else, so the server, the generators and
- * the JSON Schema (`detour schema`) cannot disagree.
- * Cross-field rules are refinements (not transforms) so `z.toJSONSchema` can export the shape.
+ * the JSON Schema (`detour schema`) cannot disagree; the rules of the wire format (names, grammar,
+ * limits, reserved headers) come from @detour/core, so the server, the propagator and the CLI
+ * refuse the same things. Cross-field rules are refinements (not transforms) so
+ * `z.toJSONSchema` can export the shape.
  */
-
-/** A DNS label, lower-case, as a service name in the topology. */
-const SERVICE_NAME = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
-const WORKLOAD_KEY = /^([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)\/([A-Za-z0-9][A-Za-z0-9._-]{0,62})$/;
 
 const hostPort = hostPortSchema("127.0.0.1:9101");
 
@@ -69,15 +76,51 @@ export const workloadSchema = z.strictObject({
   trust: workloadTrustSchema.optional(),
 });
 
-export const aliasSchema = z.union([
-  z.strictObject({ header: z.string().min(1), format: z.enum(["pairs", "wildcard"]) }),
-  z.strictObject({ baggage: z.string().min(1) }),
-]);
+/**
+ * Adds @detour/core's problems with one part of the carrier options (their paths start with the
+ * part's name, which is where this schema sits in the document).
+ */
+function carrierRules(part: "aliases" | "limits") {
+  return (value: unknown, ctx: z.RefinementCtx): void => {
+    for (const problem of carrierConfigProblems({ [part]: value })) {
+      ctx.addIssue({ code: "custom", path: problem.path.slice(1), message: problem.message });
+    }
+  };
+}
 
-export const limitsSchema = z.strictObject({
-  maxEntries: z.int().min(1).max(1000).default(32).describe("most entries one carrier may hold; above it the carrier is ignored whole"),
-  maxValueBytes: z.int().min(1).max(65536).default(1024).describe("most bytes one carrier value may hold; above it the carrier is ignored whole"),
-});
+/** An alias that fits neither shape: say what core finds wrong with it, not just "invalid input". */
+function aliasShapeError(issue: { readonly input?: unknown }): string {
+  const problem = carrierConfigProblems({ aliases: [issue.input] })[0];
+  if (problem === undefined) return "must be { header, format } or { baggage }";
+  const field = problem.path.slice(2).join(".");
+  return field.length === 0 ? problem.message : `${field} ${problem.message}`;
+}
+
+// The shape only: which names an alias may use is core's rule (carrierRules). The patterns are
+// hints for editors that read the JSON Schema.
+export const aliasSchema = z.union(
+  [
+    z.strictObject({ header: z.string().meta({ pattern: HEADER_NAME_PATTERN }), format: z.enum(["pairs", "wildcard"]) }),
+    z.strictObject({ baggage: z.string().meta({ pattern: HEADER_NAME_PATTERN }) }),
+  ],
+  { error: aliasShapeError },
+);
+
+const { maxEntries, maxValueBytes } = LIMIT_RANGES;
+export const limitsSchema = z
+  .strictObject({
+    maxEntries: z
+      .int()
+      .default(DEFAULT_LIMITS.maxEntries)
+      .meta({ minimum: maxEntries.min, maximum: maxEntries.max })
+      .describe("most entries one carrier may hold; above it the carrier is ignored whole"),
+    maxValueBytes: z
+      .int()
+      .default(DEFAULT_LIMITS.maxValueBytes)
+      .meta({ minimum: maxValueBytes.min, maximum: maxValueBytes.max })
+      .describe("most bytes one carrier value may hold; above it the carrier is ignored whole"),
+  })
+  .superRefine(carrierRules("limits"));
 
 export const routingSchema = z.strictObject({
   clusterDomains: z
@@ -97,18 +140,18 @@ export const serverSchema = z.strictObject({
 export const detourConfigSchema = z
   .strictObject({
     services: z
-      .record(z.string().regex(SERVICE_NAME, "service names are lower-case DNS labels (a-z, 0-9, '-')"), serviceSchema)
+      .record(z.string().regex(new RegExp(SERVICE_NAME_PATTERN), "service names are lower-case DNS labels (a-z, 0-9, '-')"), serviceSchema)
       .describe("the topology: every service, its versions and its baseline"),
     workloads: z
       .record(
-        z.string().regex(WORKLOAD_KEY, "workload keys are service/version, e.g. cart/pr-7"),
+        z.string().regex(new RegExp(WORKLOAD_PATTERN), "workload keys are service/version, e.g. cart/pr-7"),
         workloadSchema.default({}),
       )
       .default({})
       .describe("workloads whose outbound traffic passes a detour sidecar, keyed service/version"),
     routing: routingSchema.default({ clusterDomains: ["svc.cluster.local"] }),
-    aliases: z.array(aliasSchema).default([]).describe("foreign override carriers read after x-detour and baggage, in this order"),
-    limits: limitsSchema.default({ maxEntries: 32, maxValueBytes: 1024 }),
+    aliases: z.array(aliasSchema).superRefine(carrierRules("aliases")).default([]).describe("foreign override carriers read after x-detour and baggage, in this order"),
+    limits: limitsSchema.default({ ...DEFAULT_LIMITS }),
     server: serverSchema.default({ listen: "127.0.0.1:50051", metrics: "127.0.0.1:9464", logLevel: "info", shutdownGraceMs: DEFAULT_SHUTDOWN_GRACE_MS }),
     edge: edgeSchema.optional().describe("the front door: its listener (generators) and who may set an override there (docs/security.md)"),
     kubernetes: kubernetesSchema
@@ -145,15 +188,6 @@ export const detourConfigSchema = z
           path: ["workloads", key, "trust"],
           message: "trust: token needs token keys: configure edge.tokens.keys (the sidecar verifies with the edge's keys)",
         });
-      }
-    }
-    for (const [index, alias] of config.aliases.entries()) {
-      const name = "header" in alias ? alias.header.toLowerCase() : undefined;
-      if (name === "x-detour" || name === "baggage" || name === "x-detour-route") {
-        ctx.addIssue({ code: "custom", path: ["aliases", index, "header"], message: `'${name}' is detour's own header, not an alias` });
-      }
-      if ("baggage" in alias && alias.baggage === "detour") {
-        ctx.addIssue({ code: "custom", path: ["aliases", index, "baggage"], message: "'detour' is detour's own baggage member, not an alias" });
       }
     }
   });

@@ -1,4 +1,5 @@
 import { isIP } from "node:net";
+import { HEADER_NAME_PATTERN, isReservedHeader, isValidVersion, SERVICE_NAME_PATTERN } from "@detour/core";
 import { z } from "zod";
 import { hostPortSchema } from "./host-port-schema.js";
 
@@ -9,8 +10,8 @@ import { hostPortSchema } from "./host-port-schema.js";
  * version unless this section says otherwise.
  */
 
-/** An RFC 7230 token, as header names and query parameter names are written here. */
-const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+/** An RFC 9110 token, as header names and query parameter names are written here. */
+const HEADER_NAME = new RegExp(HEADER_NAME_PATTERN);
 
 /**
  * `10.0.0.0/8`, `127.0.0.1/32`, `::1/128`; a bare address means the single host. Checked with
@@ -33,9 +34,9 @@ export const cidrSchema = z.string().superRefine((text, ctx) => {
  */
 const versionPattern = z
   .string()
-  .regex(/^(?:\*|[A-Za-z0-9][A-Za-z0-9._-]{0,62}\*?)$/, "must be a version, a prefix ending in '*' (pr-*) or '*'");
+  .refine((pattern) => pattern === "*" || isValidVersion(pattern.endsWith("*") ? pattern.slice(0, -1) : pattern), "must be a version, a prefix ending in '*' (pr-*) or '*'");
 
-const allowKey = z.string().regex(/^(?:\*|[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)$/, "must be a service name or '*' (wildcard entries)");
+const allowKey = z.union([z.literal("*"), z.string().regex(new RegExp(SERVICE_NAME_PATTERN), "must be a service name or '*' (wildcard entries)")]);
 
 /**
  * Which override entries a token may carry: service -> version patterns. Key `*` governs
@@ -100,6 +101,7 @@ export const edgeSchema = z.strictObject({
   principalHeader: z
     .string()
     .regex(HEADER_NAME, "must be a header name")
+    .refine((name) => !isReservedHeader(name), "is one of detour's own headers: name the header the proxy in front sets with the client identity")
     .transform((name) => name.toLowerCase())
     .default("x-forwarded-client-cert")
     .describe("header Envoy sets with the verified client identity (x-forwarded-client-cert: SANITIZE_SET + set_current_client_cert_details.uri)"),

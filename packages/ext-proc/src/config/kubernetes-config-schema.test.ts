@@ -40,7 +40,7 @@ describe("the kubernetes section of detour.yaml", () => {
     expect(problem({ namespaces: ["shop"], routingObjects: "linkerd" })).toMatch(/kubernetes\.routingObjects: /);
     expect(problem({ namespaces: ["shop"], leaderElection: { leaseDurationSeconds: 5 } })).toMatch(/kubernetes\.leaderElection\.renewDeadlineSeconds: must be less than leaseDurationSeconds \(5\)/);
     expect(problem({ namespaces: ["shop"], leaderElection: { retryPeriodSeconds: 7 } })).toMatch(/kubernetes\.leaderElection\.retryPeriodSeconds: must be less than renewDeadlineSeconds/);
-    expect(problem({ namespaces: ["shop"], watch: "pods" })).toMatch(/kubernetes: .*watch/);
+    expect(problem({ namespaces: ["shop"], watch: "pods" })).toMatch(/kubernetes\.watch: /);
   });
 
   it("takes label keys with a prefix and a kubeconfig with a context", () => {

@@ -1,60 +1,29 @@
-import { readFileSync } from "node:fs";
-import { DetourError } from "@detour/core";
-import { parse as parseYaml, YAMLParseError } from "yaml";
-import type { z } from "zod";
 import { detourConfigSchema, type DetourConfig } from "./detour-config-schema.js";
+import { parseYamlConfig, readYamlConfig, validated } from "./yaml-config-file.js";
 
-/** `services.pricing.hosts[0]`: the path of an issue in the document, as a person reads it. */
-export function documentPath(path: readonly PropertyKey[]): string {
-  let text = "";
-  for (const part of path) {
-    if (typeof part === "number") text += `[${part}]`;
-    else text += text.length === 0 ? String(part) : `.${String(part)}`;
-  }
-  return text.length === 0 ? "(top level)" : text;
-}
-
-function issueMessage(issue: z.core.$ZodIssue): string {
-  // A bad record key nests the key's own issue; its message says what a key must look like.
-  if (issue.code === "invalid_key" && issue.issues[0] !== undefined) return `invalid name: ${issue.issues[0].message}`;
-  return issue.message;
-}
-
-function describeIssues(issues: readonly z.core.$ZodIssue[]): string {
-  return issues.map((issue) => `  ${documentPath(issue.path)}: ${issueMessage(issue)}`).join("\n");
-}
+/*
+ * Loading `detour.yaml`. The server (detour-ext-proc) and the CLI (detour) both load it here, so
+ * the same file gets the same verdict, message, DetourError code and exit status from both.
+ */
 
 /**
  * Validates a parsed document (YAML or JSON value) against the schema and fills in defaults.
- * Throws DetourError "invalid-config" whose message names every bad field by its path.
+ * Throws DetourError "invalid-config" whose message names every bad field by its path:
+ * `detour.yaml services.pricing.baseline: ...`.
  */
 export function parseConfig(document: unknown, source = "config"): DetourConfig {
-  const result = detourConfigSchema.safeParse(document ?? {});
-  if (!result.success) {
-    throw new DetourError("invalid-config", `${source} is invalid:\n${describeIssues(result.error.issues)}`, { cause: result.error });
-  }
-  return result.data;
+  return validated(document, source, detourConfigSchema);
 }
 
-/** Parses YAML text and validates it (see parseConfig). */
+/** Parses YAML text and validates it; problems name their line and column (see parseConfig). */
 export function parseConfigText(text: string, source = "config"): DetourConfig {
-  let document: unknown;
-  try {
-    document = parseYaml(text, { prettyErrors: true });
-  } catch (error) {
-    const where = error instanceof YAMLParseError && error.linePos ? ` at line ${error.linePos[0].line}` : "";
-    throw new DetourError("invalid-config", `${source} is not valid YAML${where}: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}`, { cause: error });
-  }
-  return parseConfig(document, source);
+  return parseYamlConfig(text, source, detourConfigSchema);
 }
 
-/** Reads and validates a `detour.yaml` file. Throws DetourError ("config-unreadable", "invalid-config"). */
-export function loadConfigFile(path: string): DetourConfig {
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch (error) {
-    throw new DetourError("config-unreadable", `cannot read config file ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, { cause: error });
-  }
-  return parseConfigText(text, path);
+/**
+ * Reads and validates a `detour.yaml` file. Throws DetourError "config-unreadable" or
+ * "invalid-config" (isConfigError); `shown` names the file in messages (default: `path`).
+ */
+export function loadConfigFile(path: string, shown = path): DetourConfig {
+  return readYamlConfig(path, detourConfigSchema, shown);
 }

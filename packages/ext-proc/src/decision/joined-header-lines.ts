@@ -1,4 +1,4 @@
-import type { HeaderPair } from "./route-decision.js";
+import type { HeaderPair } from "../header-pair.js";
 
 /**
  * A header's field lines joined with "," (HTTP list semantics, RFC 9110 §5.3) and how many lines

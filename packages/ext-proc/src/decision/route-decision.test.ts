@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { parseConfig } from "../config/load-config.js";
-import { decide, PASS_THROUGH, type HeaderPair } from "./route-decision.js";
+import type { HeaderPair } from "../header-pair.js";
+import { decide, PASS_THROUGH } from "./route-decision.js";
 import { routingTableFromConfig } from "./routing-table.js";
 
 const table = routingTableFromConfig(

@@ -11,6 +11,7 @@ import {
   type Problem,
 } from "@detour/core";
 import { REJECT_STATUS } from "../constants.js";
+import type { HeaderPair } from "../header-pair.js";
 import { serviceFromAuthority } from "./destination-service.js";
 import type { RoutingTable, ServiceRoutes } from "./routing-table.js";
 import { joinedHeaderLines } from "./joined-header-lines.js";
@@ -26,9 +27,6 @@ export type Outcome = "requested" | "applied" | "fallback" | "rejected" | "inval
 
 export const OUTCOMES: readonly Outcome[] = ["requested", "applied", "fallback", "rejected", "invalid", "conflict", "injected"];
 
-/** A request header as Envoy hands it over: lower-case name, one entry per field line. */
-export type HeaderPair = readonly [name: string, value: string];
-
 export interface DecisionInput {
   /** The hop's :authority (Host), port included as received. */
   readonly authority: string | undefined;
@@ -36,7 +34,6 @@ export interface DecisionInput {
   readonly headers: readonly HeaderPair[];
   /** The calling workload, `service/version`, from the stream's initial metadata. */
   readonly workload?: string | undefined;
-  readonly role?: Role | undefined;
 }
 
 export interface RejectAnswer {
@@ -143,8 +140,9 @@ function normalize(headers: readonly HeaderPair[], read: CarrierReadResult, set:
  * Decides one hop (pure and synchronous, so it is tested without Envoy and costs no I/O on the
  * request path): reads every carrier, merges the
  * calling workload's injection under it, normalizes the carriers, resolves the destination
- * service from :authority and checks the override against the topology. Never throws for bad
- * request data: problems are returned and the baseline serves.
+ * service from :authority and checks the override against the topology. Never throws: bad
+ * request data is returned as problems and the baseline serves, and the table's configuration
+ * was checked when it was built (routingTableFromConfig).
  */
 export function decide(input: DecisionInput, table: RoutingTable): RouteDecision {
   const headers = input.headers;
@@ -155,7 +153,7 @@ export function decide(input: DecisionInput, table: RoutingTable): RouteDecision
       break;
     }
   }
-  const read = readCarriers(headers, { aliases: table.aliases, limits: table.limits });
+  const read = readCarriers(headers, table.carriers);
   const injection = input.workload === undefined ? undefined : table.injections.get(input.workload);
   const set = injection === undefined ? read.set : read.set.withDefaults(injection);
   if (read.carriers.length === 0 && set.isEmpty && !routeHeaderPresent) return PASS_THROUGH;

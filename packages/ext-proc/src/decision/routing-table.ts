@@ -1,4 +1,4 @@
-import { aliasName, BAGGAGE_HEADER, DETOUR_HEADER, OverrideSet, parseOverrides, ROUTE_HEADER, type AliasSpec, type OverrideLimits } from "@detour/core";
+import { aliasName, createCarrierConfig, OverrideSet, parseOverrides, ROUTE_HEADER, type AliasSpec, type CarrierConfig } from "@detour/core";
 import type { DetourConfig, MissPolicy } from "../config/detour-config-schema.js";
 
 /** One service of the topology, in the shape the hot path reads. */
@@ -24,10 +24,10 @@ export interface RoutingTable {
   readonly clusterSuffixes: readonly string[];
   /** Workload key -> the override it injects into all its outbound traffic. */
   readonly injections: ReadonlyMap<string, OverrideSet>;
-  readonly aliases: readonly AliasSpec[];
+  /** How carriers are read (aliases, limits), checked when the table is built. */
+  readonly carriers: CarrierConfig;
   /** Alias carrier name (as core reports it) -> its spec. */
   readonly aliasByCarrier: ReadonlyMap<string, AliasSpec>;
-  readonly limits: OverrideLimits;
   /**
    * Lower-case request header names decide() reads; the protobuf adapter decodes only these
    * (plus :authority), so unrelated headers cost no string decoding.
@@ -37,7 +37,12 @@ export interface RoutingTable {
   readonly authorityMemo: Map<string, string | null>;
 }
 
+/**
+ * Compiles a config. The schema has checked it already; a config built in code that breaks a rule
+ * of the wire format throws DetourError here, when it is loaded, so decide() never meets it.
+ */
 export function routingTableFromConfig(config: DetourConfig): RoutingTable {
+  const carriers = createCarrierConfig({ aliases: config.aliases, limits: config.limits }, "detour config");
   const services = new Map<string, ServiceRoutes>();
   const hosts = new Map<string, string>();
   for (const [name, spec] of Object.entries(config.services)) {
@@ -58,13 +63,9 @@ export function routingTableFromConfig(config: DetourConfig): RoutingTable {
     const { set } = parseOverrides(workload.inject, { strict: true });
     if (!set.isEmpty) injections.set(key, set);
   }
-  const aliases: AliasSpec[] = config.aliases.map((alias) => ("baggage" in alias ? { baggage: alias.baggage } : { header: alias.header.toLowerCase(), format: alias.format }));
   const aliasByCarrier = new Map<string, AliasSpec>();
-  const headerNames = new Set<string>([DETOUR_HEADER, BAGGAGE_HEADER, ROUTE_HEADER]);
-  for (const alias of aliases) {
-    aliasByCarrier.set(aliasName(alias), alias);
-    if ("header" in alias) headerNames.add(alias.header);
-  }
+  for (const alias of carriers.aliases) aliasByCarrier.set(aliasName(alias), alias);
+  const headerNames = new Set<string>([...carriers.headerNames, ROUTE_HEADER]);
   const clusterSuffixes = config.routing.clusterDomains
     .map((domain) => `.${domain.toLowerCase().replace(/^\.+|\.+$/g, "")}`)
     .sort((a, b) => b.length - a.length);
@@ -74,9 +75,8 @@ export function routingTableFromConfig(config: DetourConfig): RoutingTable {
     hosts,
     clusterSuffixes,
     injections,
-    aliases,
+    carriers,
     aliasByCarrier,
-    limits: config.limits,
     headerNames,
     authorityMemo: new Map(),
   };

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { parseConfig } from "../config/load-config.js";
 import type { TokenFinding } from "../trust/token-finding.js";
 import { trustTableFromConfig } from "../trust/trust-table.js";
-import type { HeaderPair } from "./route-decision.js";
+import type { HeaderPair } from "../header-pair.js";
 import { routingTableFromConfig } from "./routing-table.js";
 import { decideEdge, decideTokenHop } from "./trust-decision.js";
 
@@ -113,7 +113,7 @@ describe("decideTokenHop", () => {
   const table = routingTableFromConfig(config);
   const trust = trustTableFromConfig(config, table, { baseDir: "/" });
   const hop = (authority: string, headers: Record<string, string | string[]>, finding: TokenFinding, workload = "frontend/v1") =>
-    decideTokenHop({ authority, headers: pairs(headers), workload, role: "outbound" }, table, trust, finding);
+    decideTokenHop({ authority, headers: pairs(headers), workload }, table, trust, finding);
 
   it("ignores plain carriers without a token", () => {
     const decision = hop("pricing", { "x-detour": "pricing=v2", baggage: "detour=pricing%3Dv2,k=v" }, ABSENT);

@@ -5,7 +5,8 @@ import { rejectionBody, type RejectionReason } from "../trust/rejection-reason.j
 import type { TokenFinding } from "../trust/token-finding.js";
 import type { TokenSource } from "../trust/token-location.js";
 import type { TrustTable } from "../trust/trust-table.js";
-import { decide, type DecisionInput, type HeaderPair, type RouteDecision } from "./route-decision.js";
+import type { HeaderPair } from "../header-pair.js";
+import { decide, type DecisionInput, type RouteDecision } from "./route-decision.js";
 import type { RoutingTable } from "./routing-table.js";
 import { joinedHeaderLines } from "./joined-header-lines.js";
 
@@ -100,9 +101,9 @@ function carriesOverride(headers: readonly HeaderPair[], trust: TrustTable): boo
 }
 
 /** Routing of `set` for one hop, through the same decide() as every sidecar (miss policy included). */
-function route(authority: string | undefined, set: OverrideSet, workload: string | undefined, role: DecisionInput["role"], table: RoutingTable): RouteDecision {
+function route(authority: string | undefined, set: OverrideSet, workload: string | undefined, table: RoutingTable): RouteDecision {
   const headers: HeaderPair[] = set.isEmpty ? [] : [[DETOUR_HEADER, set.toString()]];
-  return decide({ authority, headers, workload, role }, table);
+  return decide({ authority, headers, workload }, table);
 }
 
 function tokenRejected(reason: RejectionReason, finding: TokenFinding): TrustedDecision {
@@ -150,7 +151,7 @@ export function decideEdge(input: EdgeDecisionInput, table: RoutingTable, trust:
 
   if (via === "cidr" || via === "principal") {
     // Trusted plain carriers: the sidecar logic, plus the marker; a (bad) token does not travel on.
-    const base = decide({ authority: destination, headers, role: "edge" }, table);
+    const base = decide({ authority: destination, headers }, table);
     if (base.reject !== undefined) return { ...base, trust: verdictOf(finding, via, rejections) };
     const remove = has(headers, TOKEN_HEADER) ? [...base.removeHeaders, TOKEN_HEADER] : base.removeHeaders;
     return {
@@ -165,7 +166,7 @@ export function decideEdge(input: EdgeDecisionInput, table: RoutingTable, trust:
 
   const set = finding.status === "valid" ? finding.verified.set : OverrideSet.EMPTY;
   if (via === undefined && carriesOverride(headers, trust)) rejections.push("untrusted-carrier");
-  const routing = route(destination, set, undefined, "edge", table);
+  const routing = route(destination, set, undefined, table);
   if (routing.reject !== undefined) return { ...routing, trust: verdictOf(finding, via, rejections) };
   const edits = rewrite(headers, trust, { set, token: finding.status === "valid" ? finding.token : undefined, route: routing.route, marker: true });
   return {
@@ -190,7 +191,7 @@ export function decideTokenHop(input: DecisionInput, table: RoutingTable, trust:
   const valid = finding.status === "valid";
   const carried = carriesOverride(headers, trust);
   if (finding.status === "absent" && carried) rejections.push("missing-token");
-  const routing = route(input.authority, valid ? finding.verified.set : OverrideSet.EMPTY, input.workload, "outbound", table);
+  const routing = route(input.authority, valid ? finding.verified.set : OverrideSet.EMPTY, input.workload, table);
   if (routing.reject !== undefined) return { ...routing, trust: verdictOf(finding, valid ? "token" : undefined, rejections) };
   const edits = rewrite(headers, trust, { set: routing.set, token: valid ? finding.token : undefined, route: routing.route, marker: false });
   return {

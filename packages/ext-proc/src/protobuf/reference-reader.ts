@@ -1,6 +1,6 @@
 import type { ProcessingRequest } from "../gen/envoy/service/ext_proc/v3/external_processor_pb.js";
 import { AUTHORITY_HEADER, EXT_PROC_ATTRIBUTES_KEY, SOURCE_ADDRESS_ATTRIBUTE } from "../constants.js";
-import type { HeaderPair } from "../decision/route-decision.js";
+import type { HeaderPair } from "../header-pair.js";
 import { textOfBytes } from "./header-bytes.js";
 import { NO_HEADERS, PHASE_BY_CASE, type StreamMessage } from "./stream-message.js";
 

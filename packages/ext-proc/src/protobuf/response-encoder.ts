@@ -18,7 +18,8 @@ import {
   type ProcessingResponse,
 } from "../gen/envoy/service/ext_proc/v3/external_processor_pb.js";
 import { HttpStatusSchema } from "../gen/envoy/type/v3/http_status_pb.js";
-import type { HeaderPair, RouteDecision } from "../decision/route-decision.js";
+import type { RouteDecision } from "../decision/route-decision.js";
+import type { HeaderPair } from "../header-pair.js";
 import { bytesOfText } from "./header-bytes.js";
 import type { Phase } from "./stream-message.js";
 

@@ -1,4 +1,4 @@
-import type { HeaderPair } from "../decision/route-decision.js";
+import type { HeaderPair } from "../header-pair.js";
 
 /** Which ProcessingRequest oneof arrived; each needs exactly one matching response. */
 export type Phase =

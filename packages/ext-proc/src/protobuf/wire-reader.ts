@@ -6,7 +6,7 @@
  * of bench/wire-reader.mjs (the same scan on both cursors, same run; bench/README.md).
  */
 import { AUTHORITY_HEADER } from "../constants.js";
-import type { HeaderPair } from "../decision/route-decision.js";
+import type { HeaderPair } from "../header-pair.js";
 import { NO_HEADERS, type Phase, type StreamMessage } from "./stream-message.js";
 import { matchKey, namesByLength } from "./wanted-names.js";
 

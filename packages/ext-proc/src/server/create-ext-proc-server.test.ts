@@ -4,7 +4,7 @@ import { parseConfig } from "../config/load-config.js";
 import { createProcessClient, type ProcessStream } from "../testing/process-client.js";
 import { encodeOtherPhase, encodeRequestHeaders } from "../testing/process-messages.js";
 import { createExtProcServer, type ExtProcServer } from "./create-ext-proc-server.js";
-import type { HeaderPair } from "../decision/route-decision.js";
+import type { HeaderPair } from "../header-pair.js";
 import { pino } from "pino";
 
 const config = parseConfig({

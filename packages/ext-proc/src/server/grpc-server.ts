@@ -67,16 +67,21 @@ export class GrpcServer {
   /** No new connections; open ones get GOAWAY and may finish their streams for `graceMs`. */
   async shutdown(graceMs: number): Promise<void> {
     this.#listener?.close();
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(() => {
-        this.forceShutdown();
-        resolve();
-      }, graceMs);
-      this.#server.tryShutdown(() => {
-        clearTimeout(timer);
-        resolve();
-      });
-    });
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<"expired">((resolve) => (timer = setTimeout(() => resolve("expired"), graceMs)));
+    // tryShutdown sends GOAWAY and calls back when grpc-js sees its sessions closed. From Node 24
+    // on, http2's Server.close() (which tryShutdown calls) already closes them, gracefully, so
+    // the callback comes at once while streams are still in flight. A connection closes when its
+    // last stream has ended: that is what draining waits for.
+    const drained = new Promise<void>((resolve) => this.#server.tryShutdown(() => resolve())).then(() => this.#socketsClosed());
+    const result = await Promise.race([drained, expired]);
+    clearTimeout(timer);
+    if (result === "expired") this.forceShutdown();
+  }
+
+  #socketsClosed(): Promise<void> {
+    const open = [...this.#sockets].filter((socket) => !socket.destroyed);
+    return Promise.all(open.map((socket) => new Promise<void>((resolve) => socket.once("close", () => resolve())))).then(() => undefined);
   }
 
   /** Cancels every call and closes every connection now. */

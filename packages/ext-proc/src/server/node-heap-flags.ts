@@ -3,7 +3,7 @@
  * V8 sizes its heap when the process starts, so a running server cannot apply them to itself
  * (`v8.setFlagsFromString` is too late): every launcher puts them before the script,
  * `node ${EXT_PROC_NODE_FLAGS.join(" ")} dist/bin.js --config detour.yaml`, or in NODE_OPTIONS
- * (Node 20 allows both there).
+ * (Node allows both there).
  *
  * Measured behind Envoy at ~2k overridden requests/s, without them RSS peaks at 150-160 MiB:
  * - the young generation grows to V8's default maximum (two 16 MiB semi-spaces) under the

@@ -41,11 +41,11 @@ export function answerRequestHeaders(message: StreamMessage, context: AnswerCont
 }
 
 function answerOutbound(message: StreamMessage, context: AnswerContext): Buffer {
-  const { workload, role } = context.identity;
+  const { workload } = context.identity;
   let decision: RouteDecision = PASS_THROUGH;
   let answer: Buffer;
   try {
-    decision = decide({ authority: message.authority, headers: message.headers, workload, role }, context.table);
+    decision = decide({ authority: message.authority, headers: message.headers, workload }, context.table);
     answer = encodeDecision(decision);
   } catch (error) {
     context.logger.warn({ err: error, workload }, "route decision failed; the request continues on the baseline");
@@ -66,7 +66,7 @@ function answerTrusted(message: StreamMessage, trust: TrustTable, context: Answe
       const trusted =
         role === "edge"
           ? decideEdge({ authority: message.authority, headers: message.headers, sourceAddress: message.sourceAddress }, context.table, trust, finding)
-          : decideTokenHop({ authority: message.authority, headers: message.headers, workload, role }, context.table, trust, finding);
+          : decideTokenHop({ authority: message.authority, headers: message.headers, workload }, context.table, trust, finding);
       decision = trusted;
       answer = encodeDecision(trusted);
       metrics.recordTrust(role, trusted.trust);

@@ -12,7 +12,7 @@ import {
   ProcessingResponseSchema,
   type HeaderMutation,
 } from "../gen/envoy/service/ext_proc/v3/external_processor_pb.js";
-import type { HeaderPair } from "../decision/route-decision.js";
+import type { HeaderPair } from "../header-pair.js";
 import { PHASE_BY_CASE } from "../protobuf/stream-message.js";
 
 const utf8 = new TextDecoder();

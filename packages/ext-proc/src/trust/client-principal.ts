@@ -1,4 +1,4 @@
-import type { HeaderPair } from "../decision/route-decision.js";
+import type { HeaderPair } from "../header-pair.js";
 
 /** Envoy's client-certificate header (HCM forward_client_cert_details). */
 export const XFCC_HEADER = "x-forwarded-client-cert";

@@ -1,4 +1,4 @@
-import type { HeaderPair } from "../decision/route-decision.js";
+import type { HeaderPair } from "../header-pair.js";
 import type { RejectionReason } from "./rejection-reason.js";
 import { locateToken, type TokenSource } from "./token-location.js";
 import type { VerifiedToken } from "./token-verifier.js";

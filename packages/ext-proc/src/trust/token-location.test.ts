@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { HeaderPair } from "../decision/route-decision.js";
+import type { HeaderPair } from "../header-pair.js";
 import { locateToken } from "./token-location.js";
 
 const T1 = "eyJhbGciOiJFZERTQSJ9.eyJvdnIiOiJhPWIifQ.c2ln";

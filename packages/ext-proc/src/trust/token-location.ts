@@ -1,6 +1,6 @@
 import { TOKEN_COOKIE, TOKEN_HEADER } from "@detour/core";
 import { MAX_TOKEN_BYTES } from "../constants.js";
-import type { HeaderPair } from "../decision/route-decision.js";
+import type { HeaderPair } from "../header-pair.js";
 import type { RejectionReason } from "./rejection-reason.js";
 
 /** Where a token travelled: header (API clients), cookie (browsers, mobile), query (opt-in links). */

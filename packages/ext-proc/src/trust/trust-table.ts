@@ -1,7 +1,6 @@
-import { TOKEN_HEADER } from "@detour/core";
+import { BAGGAGE_HEADER, DETOUR_HEADER, TOKEN_HEADER, type CarrierConfig } from "@detour/core";
 import type { DetourConfig } from "../config/detour-config-schema.js";
 import { edgeSchema, type EdgeConfig } from "../config/edge-config-schema.js";
-import type { RoutingTable } from "../decision/routing-table.js";
 import { cidrListFromConfig, type CidrList } from "./cidr-list.js";
 import { allowListFromConfig } from "./allow-list.js";
 import { keyRingFromConfig } from "./key-ring.js";
@@ -33,6 +32,16 @@ export interface TrustTable {
   readonly aliasHeaders: readonly string[];
 }
 
+/**
+ * What trust needs of the routing compiled from the same config (a RoutingTable has it): every
+ * trust decision ends in the routing decision, so the edge decodes what routing reads.
+ */
+export interface RoutingReads {
+  readonly carriers: CarrierConfig;
+  /** Header names the routing decision reads. */
+  readonly headerNames: ReadonlySet<string>;
+}
+
 export interface TrustTableOptions {
   /** Folder relative key paths resolve against (the config file's). */
   readonly baseDir: string;
@@ -40,7 +49,7 @@ export interface TrustTableOptions {
 }
 
 /** Compiles the trust part of a config. Throws DetourError when a key file is missing or unusable. */
-export function trustTableFromConfig(config: DetourConfig, table: RoutingTable, options: TrustTableOptions): TrustTable {
+export function trustTableFromConfig(config: DetourConfig, table: RoutingReads, options: TrustTableOptions): TrustTable {
   const edge = config.edge ?? edgeSchema.parse({});
   const tokens = edge.tokens;
   const verifier =
@@ -51,7 +60,7 @@ export function trustTableFromConfig(config: DetourConfig, table: RoutingTable, 
           clockToleranceSeconds: tokens.clockToleranceSeconds,
           maxLifetimeSeconds: tokens.maxLifetimeSeconds,
           allow: allowListFromConfig(tokens.allow),
-          limits: table.limits,
+          limits: table.carriers.limits,
           now: options.now,
         });
   const tokenLocation: TokenLocationOptions = { cookie: tokens?.cookie ?? true, queryParameter: tokens?.queryParameter };
@@ -60,12 +69,7 @@ export function trustTableFromConfig(config: DetourConfig, table: RoutingTable, 
   if (tokenLocation.cookie) headerNames.add("cookie");
   if (tokenLocation.queryParameter !== undefined) headerNames.add(":path");
   if (edge.trustedPrincipals.length !== 0) headerNames.add(edge.principalHeader);
-  const baggageKeys: string[] = ["detour"];
-  const aliasHeaders: string[] = [];
-  for (const alias of table.aliases) {
-    if ("baggage" in alias) baggageKeys.push(alias.baggage);
-    else aliasHeaders.push(alias.header);
-  }
+  const aliasHeaders = table.carriers.headerNames.filter((name) => name !== DETOUR_HEADER && name !== BAGGAGE_HEADER);
   const tokenWorkloads = new Set<string>();
   for (const [key, workload] of Object.entries(config.workloads)) if (workload.trust === "token") tokenWorkloads.add(key);
   return {
@@ -78,7 +82,7 @@ export function trustTableFromConfig(config: DetourConfig, table: RoutingTable, 
     tokenLocation,
     tokenWorkloads,
     headerNames,
-    baggageKeys,
+    baggageKeys: table.carriers.baggageKeys,
     aliasHeaders,
   };
 }

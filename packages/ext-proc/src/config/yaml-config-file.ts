@@ -1,5 +1,4 @@
 import { readFileSync } from "node:fs";
-import { relative } from "node:path";
 import { isMap, isNode, isPair, isScalar, LineCounter, parseDocument, type Document } from "yaml";
 import type { z } from "zod";
 import { DetourError } from "@detour/core";
@@ -63,29 +62,33 @@ function describe(issue: z.core.$ZodIssue): string {
   if (issue.code === "unrecognized_keys") {
     return `${issue.message}: remove it or check its spelling against the schema (detour schema prints it)`;
   }
+  // A bad record key nests the key's own issue; its message says what a key must look like.
+  if (issue.code === "invalid_key" && issue.issues[0] !== undefined) return `invalid name: ${issue.issues[0].message}`;
   if (isMissing(issue)) return `missing (${issue.message}): add it`;
   return issue.message;
+}
+
+/** DetourError codes of a config file that cannot be used: unreadable, or not valid YAML for its schema. */
+export const CONFIG_ERROR_CODES: readonly string[] = Object.freeze(["config-unreadable", "invalid-config"]);
+
+/** True for the errors of a config file that cannot be used (both binaries exit 2 on them). */
+export function isConfigError(error: unknown): error is DetourError {
+  return error instanceof DetourError && CONFIG_ERROR_CODES.includes(error.code);
 }
 
 /**
  * Reads a YAML config file and validates it with a zod schema. Every error names the file, the
  * line and column, the path in the document and, where it can, the fix:
- * `detour.yaml:7:16 services.pricing.baseline: ... `.
+ * `detour.yaml:7:16 services.pricing.baseline: ...`. Throws DetourError "config-unreadable" or
+ * "invalid-config". `shown` names the file in messages (default: the path as given).
  */
-export function readYamlConfig<S extends z.ZodType>(file: string, schema: S, options?: { what?: string; cwd?: string }): z.output<S> {
-  const shown = relative(options?.cwd ?? process.cwd(), file) || file;
+export function readYamlConfig<S extends z.ZodType>(file: string, schema: S, shown = file): z.output<S> {
   let text: string;
   try {
     text = readFileSync(file, "utf8");
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new DetourError(
-      "topology-not-found",
-      code === "ENOENT"
-        ? `${shown}: no such file: pass --topology with the path of your ${options?.what ?? "config file"}`
-        : `${shown}: cannot read it (${code ?? String(error)})`,
-      { cause: error },
-    );
+    throw new DetourError("config-unreadable", `${shown}: ${code === "ENOENT" ? "no such file" : `cannot read it (${code ?? String(error)})`}`, { cause: error });
   }
   return parseYamlConfig(text, shown, schema);
 }
@@ -99,19 +102,28 @@ export function parseYamlConfig<S extends z.ZodType>(text: string, shown: string
       const { line, col } = lines.linePos(error.pos[0]);
       return `${shown}:${line}:${col} ${error.message.split("\n")[0]}: fix the YAML syntax there`;
     });
-    throw new DetourError("topology-yaml", messages.join("\n"));
+    throw new DetourError("invalid-config", messages.join("\n"), { cause: doc.errors });
   }
-  const result = schema.safeParse(doc.toJS() ?? {});
+  return validated(doc.toJS(), shown, schema, doc, lines);
+}
+
+/**
+ * Validates a document already parsed (YAML or JSON value); `source` names it in errors. With
+ * the YAML document and its line counter, problems carry their line and column.
+ */
+export function validated<S extends z.ZodType>(document: unknown, source: string, schema: S, doc?: Document, lines?: LineCounter): z.output<S> {
+  const result = schema.safeParse(document ?? {});
   if (result.success) return result.data;
   const issues = result.error.issues.map((issue): ConfigIssue => {
     const key = issue.code === "unrecognized_keys" ? issue.keys[0] : undefined;
     const path = key === undefined ? issue.path : [...issue.path, key];
-    return { path: formatDocPath(path), position: positionOf(doc, issue.path, lines, key), message: describe(issue) };
+    const position = doc !== undefined && lines !== undefined ? positionOf(doc, issue.path, lines, key) : undefined;
+    return { path: formatDocPath(path), position, message: describe(issue) };
   });
-  throw new DetourError("topology-invalid", issues.map((issue) => formatIssue(shown, issue)).join("\n"));
+  throw new DetourError("invalid-config", issues.map((issue) => formatIssue(source, issue)).join("\n"), { cause: result.error });
 }
 
-export function formatIssue(shown: string, issue: ConfigIssue): string {
+function formatIssue(shown: string, issue: ConfigIssue): string {
   const where = issue.position ? `${shown}:${issue.position.line}:${issue.position.col}` : shown;
   return `${where} ${issue.path}: ${issue.message}`;
 }

@@ -3,7 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { AppsV1Api, CoordinationV1Api, CoreV1Api, EventsV1Api, type KubernetesObject } from "@kubernetes/client-node";
 import { parseConfig } from "@detour/ext-proc";
-import { discoveryRbac } from "@detour/ext-proc/kubernetes";
+import { kubernetesManifests } from "../../packages/cli/src/kubernetes/kubernetes-manifests.js";
+import { kubernetesOptions } from "../../packages/cli/src/kubernetes/kubernetes-options.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { metricValue } from "../support/prometheus-text.js";
 import { waitFor } from "../support/wait-for.js";
@@ -18,14 +19,17 @@ const SERVER_NAMESPACE = "discovery-rbac-system";
 const OTHER = "discovery-rbac-other";
 const SERVICE_ACCOUNT = "detour-ext-proc";
 
-// The server runs as a ServiceAccount bound to exactly the RBAC detour renders for its config,
-// on the API server in RBAC mode: everything it does works, and nothing else is allowed.
+// The server runs as the ServiceAccount `detour kubernetes` renders, bound to exactly the RBAC it
+// renders for a config with a kubernetes section, on the API server in RBAC mode: everything the
+// server does works, and nothing else is allowed.
 describe("the server with the rendered RBAC and nothing more", () => {
   const apiServer = sharedApiServer();
   const admin = ServerSideApplyApi.fromKubeConfig(apiServer.kubeConfig());
   const cluster = new ClusterWorkloads(apiServer.kubeConfig(), WATCHED);
   const kubernetes = { namespaces: [WATCHED], routingObjects: "istio" as const, leaderElection: { namespace: SERVER_NAMESPACE } };
-  const section = parseConfig({ services: {}, kubernetes }).kubernetes!;
+  const topology = parseConfig({ services: {}, kubernetes });
+  const rendered = kubernetesManifests(topology, kubernetesOptions({ namespace: SERVER_NAMESPACE }), "discovery-rbac.test.ts").objects;
+  const rbac = rendered.filter((object) => ["ServiceAccount", "Role", "RoleBinding", "ClusterRole", "ClusterRoleBinding"].includes(object.kind));
   let dir: string;
   let token: string;
   let rig: DiscoveryRig;
@@ -33,8 +37,7 @@ describe("the server with the rendered RBAC and nothing more", () => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), "detour-rbac-"));
     for (const name of [WATCHED, SERVER_NAMESPACE, OTHER]) await admin.apply({ apiVersion: "v1", kind: "Namespace", metadata: { name } });
-    await admin.apply({ apiVersion: "v1", kind: "ServiceAccount", metadata: { name: SERVICE_ACCOUNT, namespace: SERVER_NAMESPACE } });
-    for (const object of discoveryRbac({ serverNamespace: SERVER_NAMESPACE, serviceAccount: SERVICE_ACCOUNT, section })) await admin.apply(object as KubernetesObject);
+    for (const object of rbac) await admin.apply(object as KubernetesObject);
     await cluster.service("pricing", { "detour.dev/baseline": "v1" });
     await cluster.deployVersion("pricing", "v1");
     await cluster.deployVersion("pricing", "pr-7");
@@ -50,14 +53,18 @@ describe("the server with the rendered RBAC and nothing more", () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it("renders a Role per watched namespace and one for the Lease, no ClusterRole", () => {
-    const objects = discoveryRbac({ serverNamespace: SERVER_NAMESPACE, serviceAccount: SERVICE_ACCOUNT, section });
-    expect(objects.map((object) => `${object.kind} ${object.metadata.namespace}/${object.metadata.name}`)).toEqual([
+  it("renders the ServiceAccount with its token, a Role per watched namespace and one for the Lease, no ClusterRole", () => {
+    expect(rbac.map((object) => `${object.kind} ${object.metadata.namespace}/${object.metadata.name}`)).toEqual([
+      `ServiceAccount ${SERVER_NAMESPACE}/${SERVICE_ACCOUNT}`,
       `Role ${WATCHED}/detour-ext-proc-discovery`,
       `RoleBinding ${WATCHED}/detour-ext-proc-discovery`,
       `Role ${SERVER_NAMESPACE}/detour-ext-proc-leader-election`,
       `RoleBinding ${SERVER_NAMESPACE}/detour-ext-proc-leader-election`,
     ]);
+    expect(rbac[0]).toMatchObject({ automountServiceAccountToken: true });
+    const deployment = rendered.find((object) => object.kind === "Deployment") as unknown as { spec: { template: { spec: { automountServiceAccountToken: boolean; containers: { env: { name: string }[] }[] } } } };
+    expect(deployment.spec.template.spec.automountServiceAccountToken).toBe(true);
+    expect(deployment.spec.template.spec.containers[0]!.env.map((entry) => entry.name)).toEqual(["POD_NAMESPACE", "POD_NAME"]);
   });
 
   it("does everything it needs: watches, routes, leads on its Lease, writes the routing objects and the expiry Event", async () => {

@@ -14,7 +14,7 @@ export interface DiscoveryRbacOptions {
   readonly section: KubernetesConfig;
 }
 
-interface PolicyRule {
+export interface PolicyRule {
   readonly apiGroups: readonly string[];
   readonly resources: readonly string[];
   readonly verbs: readonly string[];
@@ -29,7 +29,7 @@ interface PolicyRule {
  * which the API server also authorizes as a create when the object is new). Nothing else: no
  * Secrets, no writes to workloads, no deletes.
  */
-export function discoveryRules(section: KubernetesConfig): PolicyRule[] {
+export function discoveryRules(section: Pick<KubernetesConfig, "routingObjects">): PolicyRule[] {
   const rules: PolicyRule[] = [
     { apiGroups: [""], resources: ["pods", "services"], verbs: ["list", "watch"] },
     { apiGroups: ["apps"], resources: ["deployments"], verbs: ["list", "watch"] },
@@ -43,10 +43,10 @@ export function discoveryRules(section: KubernetesConfig): PolicyRule[] {
  * The rules of the Lease's namespace: create the Lease (Kubernetes cannot limit a create to a
  * name), then get and update only that Lease.
  */
-export function leaderElectionRules(section: KubernetesConfig): PolicyRule[] {
+export function leaderElectionRules(lease: string): PolicyRule[] {
   return [
     { apiGroups: ["coordination.k8s.io"], resources: ["leases"], verbs: ["create"] },
-    { apiGroups: ["coordination.k8s.io"], resources: ["leases"], resourceNames: [section.leaderElection.lease], verbs: ["get", "update"] },
+    { apiGroups: ["coordination.k8s.io"], resources: ["leases"], resourceNames: [lease], verbs: ["get", "update"] },
   ];
 }
 
@@ -73,6 +73,12 @@ export function discoveryRbac(options: DiscoveryRbacOptions): KubernetesObject[]
   const objects: KubernetesObject[] = [];
   for (const namespace of options.section.namespaces) objects.push(...roleAndBinding(DISCOVERY_ROLE_NAME, namespace, discoveryRules(options.section), options));
   const leaseNamespace = options.section.leaderElection.namespace ?? options.serverNamespace;
-  objects.push(...roleAndBinding(LEADER_ELECTION_ROLE_NAME, leaseNamespace, leaderElectionRules(options.section), options));
+  objects.push(...roleAndBinding(LEADER_ELECTION_ROLE_NAME, leaseNamespace, leaderElectionRules(options.section.leaderElection.lease), options));
   return objects;
 }
+
+/** The pod's own name and namespace from the downward API: the Lease identity and namespace of a server with discovery. */
+export const DISCOVERY_ENV = [
+  { name: "POD_NAMESPACE", valueFrom: { fieldRef: { fieldPath: "metadata.namespace" } } },
+  { name: "POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
+] as const;

@@ -71,7 +71,7 @@ const LABEL_VALUE = /^(?:[A-Za-z0-9](?:[A-Za-z0-9._-]{0,61}[A-Za-z0-9])?)?$/;
 export function versionLabelValue(service: string, version: string, label: string): string {
   if (!LABEL_VALUE.test(version)) {
     throw new DetourError(
-      "topology-invalid",
+      "invalid-config",
       `services.${service}.versions.${version}: '${version}' cannot be the value of the pod label '${label}' (Kubernetes label values end in a letter or digit): rename the version`,
     );
   }

@@ -20,9 +20,7 @@ describe("the API server goes away for 30 s under load", () => {
     apiServer = await startApiServerRig({ crds: false });
     cluster = new ClusterWorkloads(apiServer.kubeConfig(), NAMESPACE);
     await cluster.createNamespace();
-    await cluster.service("pricing", { "detour.dev/baseline": "v1" });
-    await cluster.deployVersion("pricing", "v1");
-    await cluster.deployVersion("pricing", "pr-7");
+    await cluster.serviceWithVersions("pricing", ["v1", "pr-7"]);
     rig = await startDiscoveryRig({
       routable: { pricing: ["v1", "pr-7", "pr-8"] },
       serverConfig: { services: {}, kubernetes: { namespaces: [NAMESPACE], kubeconfig: apiServer.kubeconfigPath } },

@@ -41,9 +41,7 @@ describe("two replicas: one writes the routing objects, both decide; the other t
 
   beforeAll(async () => {
     await cluster.createNamespace();
-    await cluster.service("pricing", { "detour.dev/baseline": "v1" });
-    await cluster.deployVersion("pricing", "v1");
-    await cluster.deployVersion("pricing", "pr-7");
+    await cluster.serviceWithVersions("pricing", ["v1", "pr-7"]);
     rig = await startDiscoveryRig({
       routable: { pricing: ["v1", "pr-7", "pr-8"] },
       serverConfig: { services: {}, kubernetes: { namespaces: [NAMESPACE], kubeconfig: apiServer.kubeconfigPath, routingObjects: "istio" } },
@@ -112,8 +110,7 @@ describe("two replicas: one writes the routing objects, both decide; the other t
       spec: { hosts: ["checkout"], http: [{ route: [{ destination: { host: "checkout" } }] }] },
     };
     await cluster.api.apply(foreign, { fieldManager: TEAM_FIELD_MANAGER });
-    await cluster.service("checkout", { "detour.dev/baseline": "v1" });
-    await cluster.deployVersion("checkout", "v1");
+    await cluster.serviceWithVersions("checkout", ["v1"]);
     const writer = (await leader())!;
     await waitFor(async () => metricValue(await writer.metrics(), "detour_ext_proc_kubernetes_writes_total", { kind: "VirtualService", result: "refused" }) > 0, { what: "the refusal to be counted" });
     const stored = await read("VirtualService", "detour-checkout");

@@ -43,8 +43,7 @@ describe("sandbox lifecycle: expiry, its Event and metric, detour sandbox list/e
 
   beforeAll(async () => {
     await cluster.createNamespace();
-    await cluster.service("pricing", { "detour.dev/baseline": "v1" });
-    await cluster.deployVersion("pricing", "v1");
+    await cluster.serviceWithVersions("pricing", ["v1"]);
     rig = await startDiscoveryRig({
       routable: { pricing: ["v1", "pr-exp", "pr-ttl", "pr-11"] },
       serverConfig: { services: {}, kubernetes: { namespaces: [NAMESPACE], kubeconfig: apiServer.kubeconfigPath } },

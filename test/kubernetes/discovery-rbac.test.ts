@@ -38,9 +38,7 @@ describe("the server with the rendered RBAC and nothing more", () => {
     dir = mkdtempSync(join(tmpdir(), "detour-rbac-"));
     for (const name of [WATCHED, SERVER_NAMESPACE, OTHER]) await admin.apply({ apiVersion: "v1", kind: "Namespace", metadata: { name } });
     for (const object of rbac) await admin.apply(object as KubernetesObject);
-    await cluster.service("pricing", { "detour.dev/baseline": "v1" });
-    await cluster.deployVersion("pricing", "v1");
-    await cluster.deployVersion("pricing", "pr-7");
+    await cluster.serviceWithVersions("pricing", ["v1", "pr-7"]);
     await cluster.deployVersion("pricing", "pr-old", { annotations: { "detour.dev/expires-at": "2020-01-01T00:00:00Z" } });
     token = await apiServer.serviceAccountToken(SERVER_NAMESPACE, SERVICE_ACCOUNT);
     const kubeconfig = join(dir, "service-account.kubeconfig");

@@ -22,10 +22,8 @@ describe("versions discovered from the cluster, routed through real Envoy", () =
 
   beforeAll(async () => {
     await cluster.createNamespace();
-    await cluster.service("pricing", { "detour.dev/baseline": "v1" });
-    await cluster.service("checkout", { "detour.dev/baseline": "v1", "detour.dev/miss": "reject" });
-    await cluster.deployVersion("pricing", "v1");
-    await cluster.deployVersion("checkout", "v1");
+    await cluster.serviceWithVersions("pricing", ["v1"]);
+    await cluster.serviceWithVersions("checkout", ["v1"], { "detour.dev/miss": "reject" });
     rig = await startDiscoveryRig({
       routable: { pricing: ["v1", "pr-7", ...SANDBOXES], checkout: ["v1", "pr-9"] },
       serverConfig: { services: {}, kubernetes: { namespaces: [NAMESPACE], kubeconfig: apiServer.kubeconfigPath } },

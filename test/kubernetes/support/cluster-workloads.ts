@@ -61,6 +61,12 @@ export class ClusterWorkloads {
     } as KubernetesObject);
   }
 
+  /** A service as a team runs it: its Service naming the baseline (the first version), and a Ready pod of each version. */
+  async serviceWithVersions(service: string, versions: readonly string[], annotations: Record<string, string> = {}): Promise<void> {
+    await this.service(service, { "detour.dev/baseline": versions[0]!, ...annotations });
+    for (const version of versions) await this.deployVersion(service, version);
+  }
+
   /** `pricing-pr-7`. */
   deploymentName(service: string, version: string): string {
     return `${service}-${version}`.toLowerCase().replace(/[^a-z0-9-]/g, "-");

@@ -134,29 +134,22 @@ export class DetourKubernetesApi extends KubernetesObjectApi {
   }
 
   /** POST of a new object to its collection; resolves false when one of that name exists already. */
-  async createRaw(object: KubernetesObject): Promise<boolean> {
-    const path = await this.specUriPath(object, "create");
-    const context = this.configuration.baseServer.makeRequestContext(path, HttpMethod.POST);
-    context.setHeaderParam("Accept", "application/json");
-    context.setHeaderParam("Content-Type", "application/json");
-    context.setQueryParam("fieldManager", FIELD_MANAGER);
-    context.setBody(JSON.stringify(object));
-    try {
-      await this.requestPromise(context, "KubernetesObject");
-      return true;
-    } catch (error) {
-      if (statusCode(error) === 409) return false;
-      throw error;
-    }
+  createRaw(object: KubernetesObject): Promise<boolean> {
+    return this.writeUnlessConflict(object, "create", HttpMethod.POST);
   }
 
   /**
    * PUT of a whole object read before (its metadata.resourceVersion is the precondition):
    * resolves false when someone changed it since (409), so the caller reads again.
    */
-  async replaceRaw(object: KubernetesObject): Promise<boolean> {
-    const path = await this.specUriPath(object, "replace");
-    const context = this.configuration.baseServer.makeRequestContext(path, HttpMethod.PUT);
+  replaceRaw(object: KubernetesObject): Promise<boolean> {
+    return this.writeUnlessConflict(object, "replace", HttpMethod.PUT);
+  }
+
+  /** Writes `object` as JSON; false when the API server answers 409 Conflict. */
+  private async writeUnlessConflict(object: KubernetesObject, action: "create" | "replace", method: HttpMethod): Promise<boolean> {
+    const path = await this.specUriPath(object, action);
+    const context = this.configuration.baseServer.makeRequestContext(path, method);
     context.setHeaderParam("Accept", "application/json");
     context.setHeaderParam("Content-Type", "application/json");
     context.setQueryParam("fieldManager", FIELD_MANAGER);

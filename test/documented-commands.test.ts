@@ -75,6 +75,14 @@ const ENTRIES: Record<string, Entry> = {
   "DETOUR_RELIABILITY=quick npm run test:reliability": { skip: "a CI lane of its own (.ci/run)" },
   "DETOUR_RELIABILITY=full npm run test:reliability": { skip: "the full reliability run takes hours; .ci/run runs the quick profile" },
   "DETOUR_RELIABILITY=full DETOUR_RELIABILITY_KEEP=1 npm run test:reliability": { skip: "the full reliability run takes hours" },
+  "DETOUR_SCALE_SERVICES=500 DETOUR_KUBERNETES_TIMEOUT=1800 bash scripts/test-kubernetes test/kubernetes/discovery-scale.test.ts": {
+    skip: "fills an API server with 2,500 versions (minutes); the Kubernetes lane (.ci/run) runs the same file at 100 services",
+  },
+  // docs/kubernetes-discovery.md and packages/cli/README.md: discovery and detour sandbox
+  "kubectl -n shop annotate service pricing detour.dev/baseline=v1": { skip: "needs a cluster; test/kubernetes/discovery-*.test.ts set the annotation on a real API server" },
+  "kubectl -n detour port-forward svc/detour-ext-proc 9464 &": { skip: "needs a cluster with detour installed" },
+  "detour sandbox list": { skip: "reads a running server's GET /status on 127.0.0.1:9464; test/kubernetes/discovery-lifecycle.test.ts runs it against a discovering server" },
+  "detour sandbox expire pricing/pr-7": { skip: "writes to a cluster; test/kubernetes/discovery-lifecycle.test.ts runs it against a real API server" },
   // docs/security.md and packages/cli/README.md: keys and tokens
   "detour keys generate --kid 2025-06 --out keys --jwks keys/jwks.json": { run: "scratch" },
   "detour token sign --set 'pricing=v2' --ttl 1h --key keys/2025-06.key.pem [--kid K] [--aud A] [--sub alice] [--services pricing]": {

@@ -24,6 +24,8 @@ const expectedEngines = (manifest: Manifest) => (manifest.bin === undefined ? LI
 const ENGINES_EXCEPTIONS: Record<string, string> = {
   cookie:
     "cookie 2 (Node >= 22) is reached only through fastify -> light-my-request, which fastify loads lazily for fastify.inject(); serving requests never loads it",
+  undici:
+    "undici 8 (Node >= 22.19) is reached only through @kubernetes/client-node, which the server imports only for a kubernetes section and the CLI only for `detour sandbox expire`, each after refusing an older Node with the version it needs; a server without the section never loads it (test/ext-proc/kubernetes-client-loading.test.ts)",
 };
 
 let packed: Map<string, string[]>;

@@ -11,11 +11,11 @@ import { fileURLToPath } from "node:url";
 import type { KubernetesObject as ClientObject } from "@kubernetes/client-node";
 import { parse, parseAllDocuments } from "yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadConfigFile, type DetourConfig } from "@detour/ext-proc";
+import { detourConfigSchema, loadConfigFile, type DetourConfig } from "@detour/ext-proc";
 import { HELM_CHART_DIR, helmValues, helmValuesYaml } from "../../packages/cli/src/kubernetes/helm-values.js";
 import { kubernetesManifests } from "../../packages/cli/src/kubernetes/kubernetes-manifests.js";
 import { kubernetesOptions, type KubernetesOptions } from "../../packages/cli/src/kubernetes/kubernetes-options.js";
-import type { KubernetesObject } from "../../packages/cli/src/kubernetes/kubernetes-object.js";
+import type { KubernetesObject } from "@detour/ext-proc/kubernetes";
 import { generatedTopology } from "./support/generated-topology.js";
 import { helm, helmBin } from "./support/helm.js";
 import { refusalOf } from "./support/kubernetes-error.js";
@@ -42,7 +42,15 @@ const RENDERS: Render[] = [
   { name: "helm-demo-istio", topology: demo, options: { mode: "istio", gatewayHosts: ["shop.example.com"] }, by: "helm template" },
   { name: "helm-large-istio", topology: large, options: { mode: "istio" }, by: "helm template" },
   { name: "helm-large-gamma", topology: large, options: { mode: "gamma" }, by: "helm template" },
+  // A server that reads its versions from the cluster: its RBAC, in the namespace it watches.
+  { name: "install-discovery", topology: withDiscovery(demo, "install-discovery"), options: { mode: "istio" }, by: "detour kubernetes" },
+  { name: "helm-discovery", topology: withDiscovery(demo, "helm-discovery"), options: { mode: "istio" }, by: "helm template" },
 ];
+
+/** `topology` with a kubernetes section watching `namespace` (the render's own) and writing Istio routing objects. */
+function withDiscovery(topology: DetourConfig, namespace: string): DetourConfig {
+  return detourConfigSchema.parse({ ...topology, kubernetes: { namespaces: [namespace], routingObjects: "istio" } });
+}
 
 interface BrokenRender {
   name: string;

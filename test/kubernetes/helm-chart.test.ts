@@ -13,7 +13,7 @@ import type { RoutingConflict } from "../../packages/cli/src/kubernetes/existing
 import { HELM_CHART_DIR, helmValues, helmValuesYaml } from "../../packages/cli/src/kubernetes/helm-values.js";
 import { kubernetesManifests } from "../../packages/cli/src/kubernetes/kubernetes-manifests.js";
 import { kubernetesOptions, type KubernetesOptions } from "../../packages/cli/src/kubernetes/kubernetes-options.js";
-import type { KubernetesObject } from "../../packages/cli/src/kubernetes/kubernetes-object.js";
+import type { KubernetesObject } from "@detour/ext-proc/kubernetes";
 import { generatedTopology } from "./support/generated-topology.js";
 import { helm, helmBin } from "./support/helm.js";
 
@@ -68,6 +68,12 @@ const CASES: ChartCase[] = [
   { name: "50 services x 4 versions, gamma", topology: generatedTopology(50, 4), options: { namespace: "large", mode: "gamma" } },
   { name: "names that need folding, 20 versions, istio", topology: oddNames, options: { namespace: "odd" } },
   { name: "names that need folding, 20 versions, gamma", topology: oddNames, options: { namespace: "odd", mode: "gamma" } },
+  {
+    name: "demo with discovery: two watched namespaces, istio routing objects, the Lease elsewhere",
+    topology: detourConfigSchema.parse({ ...demo, kubernetes: { namespaces: ["shop", "sandboxes"], routingObjects: "istio", leaderElection: { namespace: "detour-system" } } }),
+    options: { namespace: "shop" },
+  },
+  { name: "demo with discovery, defaults", topology: detourConfigSchema.parse({ ...demo, kubernetes: { namespaces: ["shop"] } }), options: { namespace: "shop", mode: "gamma" } },
 ];
 
 const dir = mkdtempSync(join(tmpdir(), "detour-helm-"));

@@ -121,9 +121,14 @@ export async function startExtProcProcess(configPath: string, options: { timeout
 }
 
 /** Runs the binary to completion (for configs that must be refused at start). */
-export function runExtProcToExit(args: readonly string[], timeoutMs = 30_000, cwd?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+export function runExtProcToExit(
+  args: readonly string[],
+  timeoutMs = 30_000,
+  cwd?: string,
+  launch: { nodeArgs?: readonly string[]; env?: NodeJS.ProcessEnv } = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...EXT_PROC_NODE_FLAGS, EXT_PROC_BIN, ...args], { stdio: ["ignore", "pipe", "pipe"], cwd });
+    const child = spawn(process.execPath, [...EXT_PROC_NODE_FLAGS, ...(launch.nodeArgs ?? []), EXT_PROC_BIN, ...args], { stdio: ["ignore", "pipe", "pipe"], cwd, env: { ...process.env, ...launch.env } });
     let stdout = "";
     let stderr = "";
     child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));

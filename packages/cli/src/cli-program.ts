@@ -9,6 +9,7 @@ import { registerExtProcConfigCommand } from "./commands/ext-proc-config.js";
 import { registerKeysCommand } from "./commands/keys.js";
 import { registerKubernetesCommand } from "./commands/kubernetes.js";
 import type { RegisterCommand } from "./commands/register-command.js";
+import { registerSandboxCommand } from "./commands/sandbox.js";
 import { registerSchemaCommand } from "./commands/schema.js";
 import { registerTokenCommand } from "./commands/token.js";
 import { registerValidateCommand } from "./commands/validate.js";
@@ -27,6 +28,7 @@ const COMMANDS: readonly RegisterCommand[] = [
   registerSchemaCommand,
   registerTokenCommand,
   registerKeysCommand,
+  registerSandboxCommand,
 ];
 
 const ROOT_HELP = `

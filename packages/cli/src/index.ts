@@ -15,4 +15,4 @@ export {
 } from "./envoy-config/envoy-names.js";
 export { kubernetesManifests, kubernetesYaml, type KubernetesManifests } from "./kubernetes/kubernetes-manifests.js";
 export { DEFAULT_KUBERNETES_OPTIONS, kubernetesOptions, type KubernetesMode, type KubernetesOptions } from "./kubernetes/kubernetes-options.js";
-export { isDetourOwned, type KubernetesObject } from "./kubernetes/kubernetes-object.js";
+export { isDetourOwned, type KubernetesObject } from "@detour/ext-proc/kubernetes";

@@ -73,3 +73,44 @@ export const EXT_PROC_ATTRIBUTES_KEY = "envoy.filters.http.ext_proc";
 
 /** The CEL attribute the edge asks Envoy for: the downstream peer's `ip:port`. */
 export const SOURCE_ADDRESS_ATTRIBUTE = "source.address";
+
+/*
+ * Kubernetes discovery (config `kubernetes:`, docs/kubernetes.md). Annotation names are part of
+ * detour's contract with the workloads a team deploys; the CLI writes and documents the same ones.
+ */
+
+/** Service annotation: the baseline version of the service its name is (`detour.dev/baseline: v1`). */
+export const BASELINE_ANNOTATION = "detour.dev/baseline";
+/** Service annotation: the miss policy (`fallback` or `reject`) of a discovered service. */
+export const MISS_ANNOTATION = "detour.dev/miss";
+/** Pod template (or Pod) annotation: the override the workload injects (`detour.dev/inject: "*=pr-7"`). */
+export const INJECT_ANNOTATION = "detour.dev/inject";
+/** Deployment annotation: the moment (RFC 3339) after which its version is no longer routable. */
+export const EXPIRES_AT_ANNOTATION = "detour.dev/expires-at";
+/** Deployment annotation: how long after the Deployment's creation its version stays routable (`90s`, `30m`, `72h`, `7d`). */
+export const TTL_ANNOTATION = "detour.dev/ttl";
+
+/**
+ * How long topology changes settle before the routing table is rebuilt. A rollout or the initial
+ * list delivers many events at once; one rebuild for the burst, still far inside the 1 s a new
+ * version may take to become routable. When a rebuild takes longer than this (thousands of
+ * pods), the next waits as long as the last one took.
+ */
+export const TOPOLOGY_SETTLE_MS = 20;
+
+/**
+ * Restart delays of a failed list or watch: doubling from the first to the last. The last is
+ * short because a watch down means the topology is stale; a restarted API server is seen again
+ * within this many milliseconds.
+ */
+export const WATCH_RETRY_FIRST_MS = 500;
+export const WATCH_RETRY_MAX_MS = 4_000;
+
+/**
+ * Distinct (service, version) pairs whose requested/applied counts the status endpoint keeps.
+ * Requested versions come from requests, so the table is bounded; pairs beyond it are not counted.
+ */
+export const COUNTED_VERSIONS_LIMIT = 10_000;
+
+/** Problems (conflicts, unreadable annotations) the status endpoint lists; the rest are counted only. */
+export const LISTED_PROBLEMS_LIMIT = 200;

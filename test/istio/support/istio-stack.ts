@@ -5,7 +5,7 @@ import { parse, stringify } from "yaml";
 import { EXT_PROC_CLUSTER, GRACEFUL_CLOSE_RUNTIME_KEY } from "@detour/cli";
 import { startEnvoy, type EnvoyProcess } from "@detour/cli/envoy";
 import type { DetourConfig } from "@detour/ext-proc";
-import type { KubernetesObject } from "../../../packages/cli/src/kubernetes/kubernetes-object.js";
+import type { KubernetesObject } from "@detour/ext-proc/kubernetes";
 import { envoyBin } from "../../support/envoy.js";
 import { startExtProcProcess, type ExtProcProcess } from "../../support/ext-proc-process.js";
 import { startUpstream, type Upstream } from "../../support/upstream.js";

@@ -32,7 +32,18 @@ export class ServerSideApplyApi extends KubernetesObjectApi {
   }
 
   async apply<T extends KubernetesObject>(object: T, options: ApplyOptions = {}): Promise<T> {
-    const path = await this.specUriPath(object, "patch");
+    return this.applyAt(await this.specUriPath(object, "patch"), object, options);
+  }
+
+  /**
+   * Server-side apply to the object's status subresource, forced (the status belongs to whoever
+   * reports it): how a test without a kubelet makes a Pod Ready, as a kubelet would report it.
+   */
+  async applyStatus<T extends KubernetesObject>(object: T, options: ApplyOptions = {}): Promise<T> {
+    return this.applyAt(`${await this.specUriPath(object, "patch")}/status`, object, { ...options, force: true });
+  }
+
+  private async applyAt<T extends KubernetesObject>(path: string, object: T, options: ApplyOptions): Promise<T> {
     const context = this.configuration.baseServer.makeRequestContext(path, HttpMethod.PATCH);
     context.setHeaderParam("Accept", "application/json");
     context.setHeaderParam("Content-Type", PatchStrategy.ServerSideApply);

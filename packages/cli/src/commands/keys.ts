@@ -1,9 +1,9 @@
 import { relative, resolve } from "node:path";
 import { Option, type Command } from "commander";
-import type { CliIo } from "../cli-io.js";
 import type { RegisterCommand } from "./register-command.js";
 import { EXIT_OK } from "../exit-codes.js";
 import { generateKeys } from "../token/generate-keys.js";
+import { configureSubcommand } from "../subcommand-output.js";
 
 const HELP = `
 Writes <kid>.key.pem (private, mode 0600: whoever holds it can mint overrides) and
@@ -14,12 +14,6 @@ removing the old key. The edge rereads keys on SIGHUP or when its config file ch
 Examples:
   $ detour keys generate --kid 2025-06 --out keys --jwks keys/jwks.json
   $ detour keys generate --kid ci --alg ES256 --out /secure/detour`;
-
-function configure(command: Command, io: CliIo): void {
-  command.configureOutput({ writeOut: (text) => io.stdout.write(text), writeErr: (text) => io.stderr.write(text) });
-  command.showHelpAfterError("(run with --help for usage)");
-  command.exitOverride();
-}
 
 export const registerKeysCommand: RegisterCommand = (program: Command, io, done) => {
   const keys = program.command("keys").description("generate signing keys for override tokens").addHelpText("after", HELP);
@@ -60,5 +54,5 @@ export const registerKeysCommand: RegisterCommand = (program: Command, io, done)
       io.stdout.write(`${lines.join("\n")}\n`);
       done(EXIT_OK);
     });
-  for (const command of keys.commands) configure(command, io);
+  for (const command of keys.commands) configureSubcommand(command, io);
 };

@@ -10,7 +10,7 @@ import { shownPath } from "../generate/shown-path.js";
 import { clusterObjectsFromYaml, routingConflicts } from "../kubernetes/existing-routing.js";
 import { kubernetesManifests, kubernetesYaml, objectYaml, commentLines } from "../kubernetes/kubernetes-manifests.js";
 import { DEFAULT_KUBERNETES_OPTIONS, KUBERNETES_MODES, kubernetesOptions, type KubernetesMode } from "../kubernetes/kubernetes-options.js";
-import type { KubernetesObject } from "../kubernetes/kubernetes-object.js";
+import type { KubernetesObject } from "@detour/ext-proc/kubernetes";
 import { helmValues, helmValuesYaml } from "../kubernetes/helm-values.js";
 import { mergeInstructions } from "../kubernetes/merge-instructions.js";
 import { DEFAULT_TOPOLOGY, loadTopology } from "../topology/load-topology.js";

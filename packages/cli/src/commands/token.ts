@@ -3,12 +3,13 @@ import type { Command } from "commander";
 import { DetourError, DEFAULT_LIMITS } from "@detour/core";
 import { createTokenVerifier, keyRingFromFile } from "@detour/ext-proc/tokens";
 import { decodeJwt, decodeProtectedHeader } from "jose";
-import { readAll, type CliIo } from "../cli-io.js";
+import { readAll } from "../cli-io.js";
 import type { RegisterCommand } from "./register-command.js";
 import { EXIT_FAILURE, EXIT_OK } from "../exit-codes.js";
 import { parseDuration } from "../token/parse-duration.js";
 import { signToken } from "../token/sign-token.js";
 import { signingKeyFromFile } from "../token/signing-key.js";
+import { configureSubcommand } from "../subcommand-output.js";
 
 const HELP = `
 A token carries a signed override: the edge admits it (x-detour-token header, detour_token
@@ -39,12 +40,6 @@ tolerance, audience, override) and prints its override; exits 1 naming the reaso
 Examples:
   $ detour token verify "$TOKEN" --key keys/jwks.json
   $ detour token verify - --key edge.secret --aud shop-edge --json < token.txt`;
-
-function configure(command: Command, io: CliIo): void {
-  command.configureOutput({ writeOut: (text) => io.stdout.write(text), writeErr: (text) => io.stderr.write(text) });
-  command.showHelpAfterError("(run with --help for usage)");
-  command.exitOverride();
-}
 
 function list(text: string | undefined): string[] | undefined {
   if (text === undefined) return undefined;
@@ -141,5 +136,5 @@ export const registerTokenCommand: RegisterCommand = (program: Command, io, done
       done(EXIT_OK);
     });
 
-  for (const command of token.commands) configure(command, io);
+  for (const command of token.commands) configureSubcommand(command, io);
 };

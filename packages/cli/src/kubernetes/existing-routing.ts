@@ -1,8 +1,7 @@
 import { parseAllDocuments } from "yaml";
 import { DetourError } from "@detour/core";
 import type { KubernetesOptions } from "./kubernetes-options.js";
-import { serviceHost } from "./kubernetes-names.js";
-import { isDetourOwned } from "./kubernetes-object.js";
+import { isDetourOwned, serviceHost } from "@detour/ext-proc/kubernetes";
 
 /** A VirtualService or DestinationRule someone else owns for a host detour routes. */
 export interface RoutingConflict {

@@ -3,6 +3,7 @@ import { z } from "zod";
 import { BAGGAGE_HEADER, BAGGAGE_MEMBER, DETOUR_HEADER, ROUTE_HEADER, TOKEN_COOKIE, TOKEN_HEADER } from "@detour/core";
 import { DEFAULT_SHUTDOWN_GRACE_MS } from "@detour/ext-proc";
 import { EDGE_MARKER_HEADER, EDGE_MARKER_VALUE } from "@detour/ext-proc/envoy";
+import { DISCOVERY_ENV, DISCOVERY_ROLE_NAME, discoveryRules, LEADER_ELECTION_ROLE_NAME, leaderElectionRules } from "@detour/ext-proc/kubernetes";
 import { extProcCluster } from "../envoy-config/ext-proc-cluster.js";
 import { extProcFilter } from "../envoy-config/ext-proc-filter.js";
 import { DEFAULT_MESSAGE_TIMEOUT_MS } from "../envoy-config/envoy-names.js";
@@ -126,6 +127,16 @@ export function helmSettings(): Record<string, unknown> {
       uid: SERVER_UID,
       resources: SERVER_RESOURCES,
       defaultShutdownGraceMs: DEFAULT_SHUTDOWN_GRACE_MS,
+    },
+    // A server config with a kubernetes section: its RBAC (the istio rules join with
+    // routingObjects: istio; NAME is the Lease's name) and its pod's downward-API env.
+    discovery: {
+      roleName: DISCOVERY_ROLE_NAME,
+      leaderElectionRoleName: LEADER_ELECTION_ROLE_NAME,
+      rules: discoveryRules({ routingObjects: "none" }),
+      istioRules: discoveryRules({ routingObjects: "istio" }).slice(discoveryRules({ routingObjects: "none" }).length),
+      leaderElectionRules: leaderElectionRules(name),
+      env: DISCOVERY_ENV,
     },
     envoy: {
       extProcCluster: extProcCluster(`${host}:${GRPC_PORT}`),

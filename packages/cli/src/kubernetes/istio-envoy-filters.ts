@@ -9,8 +9,8 @@ import { allOf, anyOf, filterOnlyWhen, headerPredicate, not, queryParameterPredi
 import { earlyHeaderRemoval } from "../envoy-config/http-filters.js";
 import { sidecarCarrierMatchers } from "../envoy-config/sidecar-routes.js";
 import type { KubernetesOptions } from "./kubernetes-options.js";
-import { EDGE_FILTER_NAME, GRPC_PORT, SERVER_NAME, serviceHost, SIDECAR_FILTER_NAME, workloadFilterName } from "./kubernetes-names.js";
-import { ownedMetadata, type KubernetesObject } from "./kubernetes-object.js";
+import { ownedMetadata, serviceHost, type KubernetesObject } from "@detour/ext-proc/kubernetes";
+import { EDGE_FILTER_NAME, GRPC_PORT, SERVER_NAME, SIDECAR_FILTER_NAME, workloadFilterName } from "./kubernetes-names.js";
 import { sortedNames } from "./sorted-names.js";
 
 type Json = Record<string, unknown>;

@@ -1,62 +1,22 @@
-import { ROUTE_HEADER } from "@detour/core";
 import type { DetourConfig } from "@detour/ext-proc";
-import { versionLabelValue } from "./kubernetes-labels.js";
+import { detourHttpRoutes, ISTIO_NETWORKING_API_VERSION, ownedMetadata, versionLabelValue, type KubernetesObject, type ServiceRouting } from "@detour/ext-proc/kubernetes";
 import type { KubernetesOptions } from "./kubernetes-options.js";
-import { EDGE_ROUTES_NAME, serviceHost, serviceRoutingName, subsetName } from "./kubernetes-names.js";
-import { ownedMetadata, type KubernetesObject } from "./kubernetes-object.js";
+import { EDGE_ROUTES_NAME } from "./kubernetes-names.js";
 import { sortedNames } from "./sorted-names.js";
 
-/** VirtualService and DestinationRule are served as v1 since Istio 1.22. */
-export const ISTIO_NETWORKING_API_VERSION = "networking.istio.io/v1";
-
-/** Name of the VirtualService route that sends `version`'s requests to its subset (and of its Envoy route). */
-export function versionRouteName(version: string): string {
-  return `detour-${subsetName(version)}`;
-}
-
-/** Name of the last route: everything else goes to the baseline. */
-export const BASELINE_ROUTE_NAME = "detour-baseline";
-
-/** One subset per version, selected by the version label (and the host's own selector). */
-export function destinationRule(service: string, config: DetourConfig, options: KubernetesOptions): KubernetesObject {
-  const spec = config.services[service]!;
-  return {
-    apiVersion: ISTIO_NETWORKING_API_VERSION,
-    kind: "DestinationRule",
-    metadata: ownedMetadata(serviceRoutingName(service), options.namespace, "routing"),
-    spec: {
-      host: serviceHost(service, options.namespace, options.clusterDomain),
-      subsets: sortedNames(spec.versions).map((version) => ({
-        name: subsetName(version),
-        labels: { [options.versionLabel]: versionLabelValue(service, version, options.versionLabel) },
-      })),
-    },
-  };
-}
-
 /**
- * The HTTP routes detour needs for one service: `x-detour-route: exact <v>` to subset `<v>` for
- * each version (ext_proc sets the header after deciding), then everything else to the baseline.
- * Exactly what a team that owns the service's VirtualService merges into it (routes first).
+ * One service of the topology as the routing-object builders take it (the server's discovery
+ * builds the same objects with them): every version, in byte order, selected by the version
+ * label. Throws DetourError for a version that cannot be a label value.
  */
-export function detourHttpRoutes(service: string, config: DetourConfig, options: KubernetesOptions): Record<string, unknown>[] {
+export function serviceRouting(service: string, config: DetourConfig, options: KubernetesOptions): ServiceRouting {
   const spec = config.services[service]!;
-  const host = serviceHost(service, options.namespace, options.clusterDomain);
-  const routes: Record<string, unknown>[] = sortedNames(spec.versions).map((version) => ({
-    name: versionRouteName(version),
-    match: [{ headers: { [ROUTE_HEADER]: { exact: version } } }],
-    route: [{ destination: { host, subset: subsetName(version) } }],
-  }));
-  routes.push({ name: BASELINE_ROUTE_NAME, route: [{ destination: { host, subset: subsetName(spec.baseline) } }] });
-  return routes;
-}
-
-export function virtualService(service: string, config: DetourConfig, options: KubernetesOptions): KubernetesObject {
   return {
-    apiVersion: ISTIO_NETWORKING_API_VERSION,
-    kind: "VirtualService",
-    metadata: ownedMetadata(serviceRoutingName(service), options.namespace, "routing"),
-    spec: { hosts: [serviceHost(service, options.namespace, options.clusterDomain)], http: detourHttpRoutes(service, config, options) },
+    service,
+    namespace: options.namespace,
+    clusterDomain: options.clusterDomain,
+    baseline: spec.baseline,
+    versions: sortedNames(spec.versions).map((version) => ({ name: version, selector: { [options.versionLabel]: versionLabelValue(service, version, options.versionLabel) } })),
   };
 }
 
@@ -72,6 +32,6 @@ export function edgeVirtualService(config: DetourConfig, options: KubernetesOpti
     apiVersion: ISTIO_NETWORKING_API_VERSION,
     kind: "VirtualService",
     metadata: ownedMetadata(EDGE_ROUTES_NAME, options.namespace, "edge"),
-    spec: { hosts: [...options.gatewayHosts], gateways: [options.gateway], http: detourHttpRoutes(service, config, options) },
+    spec: { hosts: [...options.gatewayHosts], gateways: [options.gateway], http: detourHttpRoutes(serviceRouting(service, config, options)) },
   };
 }

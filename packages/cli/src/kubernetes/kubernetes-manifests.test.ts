@@ -5,9 +5,8 @@ import { loadConfigFile, type DetourConfig } from "@detour/ext-proc";
 import { extProcConfigFromTopology } from "../generate/ext-proc-config.js";
 import { clusterObjectsFromYaml, routingConflicts } from "./existing-routing.js";
 import { kubernetesManifests, kubernetesYaml } from "./kubernetes-manifests.js";
-import { dnsLabelName, subsetName } from "./kubernetes-names.js";
+import { dnsLabelName, subsetName, type KubernetesObject } from "@detour/ext-proc/kubernetes";
 import { kubernetesOptions } from "./kubernetes-options.js";
-import type { KubernetesObject } from "./kubernetes-object.js";
 import { mergeInstructions } from "./merge-instructions.js";
 
 const demo = loadConfigFile(fileURLToPath(new URL("../../../../examples/detour.yaml", import.meta.url)));

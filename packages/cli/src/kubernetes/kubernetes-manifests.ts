@@ -2,12 +2,12 @@ import { stringify } from "yaml";
 import { DetourError } from "@detour/core";
 import type { DetourConfig } from "@detour/ext-proc";
 import { extProcConfigYaml } from "../generate/ext-proc-config.js";
-import { httpRoutes, versionService } from "./gamma-routes.js";
+import { destinationRule, httpRoutes, virtualService, type KubernetesObject } from "@detour/ext-proc/kubernetes";
+import { versionService } from "./gamma-routes.js";
 import type { RoutingConflict } from "./existing-routing.js";
 import { edgeEnvoyFilter, identifiedWorkloads, sidecarEnvoyFilter, workloadEnvoyFilter } from "./istio-envoy-filters.js";
-import { destinationRule, edgeVirtualService, virtualService } from "./istio-routes.js";
+import { edgeVirtualService, serviceRouting } from "./istio-routes.js";
 import type { KubernetesOptions } from "./kubernetes-options.js";
-import type { KubernetesObject } from "./kubernetes-object.js";
 import { serverConfigForCluster } from "./server-config.js";
 import { serverObjects } from "./server-objects.js";
 import { sortedNames } from "./sorted-names.js";
@@ -48,15 +48,15 @@ export function kubernetesManifests(topology: DetourConfig, options: KubernetesO
     // Someone else's VirtualService or DestinationRule for a host: theirs stays, detour's is left out.
     const owned = (service: string, kind: RoutingConflict["kind"]) => !leaveOut.some((conflict) => conflict.service === service && conflict.kind === kind);
     for (const service of routed) {
-      if (owned(service, "DestinationRule")) objects.push(destinationRule(service, topology, options));
-      if (owned(service, "VirtualService")) objects.push(virtualService(service, topology, options));
+      if (owned(service, "DestinationRule")) objects.push(destinationRule(serviceRouting(service, topology, options)));
+      if (owned(service, "VirtualService")) objects.push(virtualService(serviceRouting(service, topology, options)));
     }
     const edge = edgeVirtualService(topology, options);
     if (edge !== undefined) objects.push(edge);
   } else {
     for (const service of routed) {
       for (const version of sortedNames(topology.services[service]!.versions)) objects.push(versionService(service, version, options));
-      objects.push(...httpRoutes(service, topology, options));
+      objects.push(...httpRoutes(serviceRouting(service, topology, options), options.servicePort));
     }
   }
   return { objects, serverConfig: config, serverConfigText, keyFiles };

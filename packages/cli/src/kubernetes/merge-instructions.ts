@@ -1,9 +1,9 @@
 import type { DetourConfig } from "@detour/ext-proc";
 import { stringify } from "yaml";
 import type { RoutingConflict } from "./existing-routing.js";
-import { destinationRule, detourHttpRoutes } from "./istio-routes.js";
+import { destinationRule, detourHttpRoutes, subsetName } from "@detour/ext-proc/kubernetes";
+import { serviceRouting } from "./istio-routes.js";
 import type { KubernetesOptions } from "./kubernetes-options.js";
-import { subsetName } from "./kubernetes-names.js";
 
 function indent(text: string, spaces: number): string {
   const pad = " ".repeat(spaces);
@@ -24,13 +24,13 @@ export function mergeInstructions(conflicts: readonly RoutingConflict[], config:
   for (const conflict of conflicts) {
     const baseline = subsetName(config.services[conflict.service]!.baseline);
     if (conflict.kind === "VirtualService") {
-      const routes = detourHttpRoutes(conflict.service, config, options).slice(0, -1);
+      const routes = detourHttpRoutes(serviceRouting(conflict.service, config, options)).slice(0, -1);
       parts.push(
         `VirtualService ${conflict.object} routes ${conflict.service}: add these routes at the top of its spec.http, and send its own routes to subset '${baseline}' (without a subset, every version's pods share them):\n` +
           indent(stringify({ http: routes }, { lineWidth: 0, aliasDuplicateObjects: false }), 2),
       );
     } else {
-      const subsets = (destinationRule(conflict.service, config, options).spec as { subsets: unknown[] }).subsets;
+      const subsets = (destinationRule(serviceRouting(conflict.service, config, options)).spec as { subsets: unknown[] }).subsets;
       parts.push(`DestinationRule ${conflict.object} holds ${conflict.service}'s subsets: add these to its spec.subsets (names the VirtualService routes use):\n` + indent(stringify({ subsets }, { lineWidth: 0, aliasDuplicateObjects: false }), 2));
     }
   }

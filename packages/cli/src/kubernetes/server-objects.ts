@@ -12,7 +12,7 @@ import {
   SERVER_SELECTOR,
   TOKEN_KEYS_DIR,
 } from "./kubernetes-names.js";
-import { ownedMetadata, type KubernetesObject } from "./kubernetes-object.js";
+import { DISCOVERY_ENV, discoveryRbac, ownedMetadata, type KubernetesObject } from "@detour/ext-proc/kubernetes";
 
 /**
  * The user the server image runs as (the official Node images' `node`, uid 1000). Set by
@@ -33,15 +33,17 @@ export function terminationGraceSeconds(config: DetourConfig): number {
   return Math.ceil(config.server.shutdownGraceMs / 1000) + 5;
 }
 
-function serviceAccount(options: KubernetesOptions): KubernetesObject {
+function serviceAccount(options: KubernetesOptions, discovery: boolean): KubernetesObject {
   return {
     apiVersion: "v1",
     kind: "ServiceAccount",
     metadata: ownedMetadata(SERVER_NAME, options.namespace, "ext-proc", SERVER_SELECTOR),
-    // The server reads only its mounted config: no API token in its pods.
-    automountServiceAccountToken: false,
+    // Without a kubernetes section the server reads only its mounted config: no API token in its
+    // pods. With one it watches the cluster as this account (discoveryRbac says what it may do).
+    automountServiceAccountToken: discovery,
   };
 }
+
 
 function configMap(options: KubernetesOptions, serverConfigText: string): KubernetesObject {
   return {
@@ -99,7 +101,7 @@ function deployment(options: KubernetesOptions, config: DetourConfig, keyFiles: 
         },
         spec: {
           serviceAccountName: SERVER_NAME,
-          automountServiceAccountToken: false,
+          automountServiceAccountToken: config.kubernetes !== undefined,
           terminationGracePeriodSeconds: terminationGraceSeconds(config),
           securityContext: { runAsNonRoot: true, runAsUser: SERVER_UID, runAsGroup: SERVER_UID, seccompProfile: { type: "RuntimeDefault" } },
           // Replicas on different nodes, so losing one node keeps the decisions coming.
@@ -113,6 +115,7 @@ function deployment(options: KubernetesOptions, config: DetourConfig, keyFiles: 
               imagePullPolicy: "IfNotPresent",
               // The image's entrypoint runs node with the heap flags (docs/operations.md, Memory).
               args: ["--config", `${CONFIG_DIR}/${CONFIG_FILE_KEY}`],
+              ...(config.kubernetes === undefined ? {} : { env: DISCOVERY_ENV.map((entry) => ({ ...entry })) }),
               ports: [
                 { name: GRPC_PORT_NAME, containerPort: GRPC_PORT, protocol: "TCP" },
                 { name: METRICS_PORT_NAME, containerPort: METRICS_PORT, protocol: "TCP" },
@@ -143,12 +146,16 @@ function podDisruptionBudget(options: KubernetesOptions): KubernetesObject {
 
 /**
  * The ext_proc server in the cluster: ServiceAccount, ConfigMap (the server config), Service
- * (gRPC and metrics ports), Deployment and PodDisruptionBudget. `serverConfigText` is the
- * ConfigMap's `detour.yaml`: `config` as text.
+ * (gRPC and metrics ports), Deployment and PodDisruptionBudget; for a config with a kubernetes
+ * section also the RBAC its discovery needs (a Role and RoleBinding per watched namespace and
+ * one for its Lease), its service-account token and its pod's name and namespace.
+ * `serverConfigText` is the ConfigMap's `detour.yaml`: `config` as text.
  */
 export function serverObjects(options: KubernetesOptions, config: DetourConfig, keyFiles: readonly string[], serverConfigText: string): KubernetesObject[] {
+  const discovery = config.kubernetes === undefined ? [] : discoveryRbac({ serverNamespace: options.namespace, serviceAccount: SERVER_NAME, section: config.kubernetes });
   return [
-    serviceAccount(options),
+    serviceAccount(options, config.kubernetes !== undefined),
+    ...discovery,
     configMap(options, serverConfigText),
     service(options),
     deployment(options, config, keyFiles),

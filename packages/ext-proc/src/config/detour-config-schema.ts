@@ -12,6 +12,7 @@ import { z } from "zod";
 import { DEFAULT_SHUTDOWN_GRACE_MS } from "../constants.js";
 import { edgeSchema, workloadTrustSchema } from "./edge-config-schema.js";
 import { hostPortSchema } from "./host-port-schema.js";
+import { kubernetesSchema } from "./kubernetes-config-schema.js";
 
 /*
  * The schema of `detour.yaml`, the one topology file that drives the ext_proc server, the Envoy
@@ -153,6 +154,9 @@ export const detourConfigSchema = z
     limits: limitsSchema.default({ ...DEFAULT_LIMITS }),
     server: serverSchema.default({ listen: "127.0.0.1:50051", metrics: "127.0.0.1:9464", logLevel: "info", shutdownGraceMs: DEFAULT_SHUTDOWN_GRACE_MS }),
     edge: edgeSchema.optional().describe("the front door: its listener (generators) and who may set an override there (docs/security.md)"),
+    kubernetes: kubernetesSchema
+      .optional()
+      .describe("read versions from a Kubernetes cluster: a version is routable while it has Ready pods (docs/kubernetes.md); merged with the services above"),
   })
   .superRefine((config, ctx) => {
     const owner = new Map<string, string>();

@@ -1,7 +1,8 @@
 import { Counter, Gauge, Histogram, Registry, type LabelValues } from "prom-client";
-import { LATENCY_BUCKETS_SECONDS } from "../constants.js";
+import { COUNTED_VERSIONS_LIMIT, LATENCY_BUCKETS_SECONDS } from "../constants.js";
 import { OUTCOMES, type Outcome, type RouteDecision } from "../decision/route-decision.js";
 import type { TrustVerdict } from "../decision/trust-decision.js";
+import type { VersionCounts } from "../server/topology-status.js";
 
 /** Label value for decisions whose :authority is not a topology service (keeps cardinality bounded). */
 export const UNKNOWN_SERVICE_LABEL = "(unknown)";
@@ -18,6 +19,11 @@ export interface ExtProcMetrics {
   recordUnexpectedMessage(phase: string): void;
   /** Edge trust: what was admitted and every refused override attempt, by reason. */
   recordTrust(role: string, verdict: TrustVerdict): void;
+  /**
+   * Decisions that named a version, and those routed to it, per service and version (for the
+   * status endpoint; not Prometheus labels: requested versions come from requests).
+   */
+  versionCounts(): VersionCounts;
 }
 
 /**
@@ -106,6 +112,23 @@ export function createMetrics(registry: Registry = new Registry()): ExtProcMetri
     return found;
   }
 
+  // Bounded by COUNTED_VERSIONS_LIMIT pairs: past it, new pairs are not counted.
+  const byVersion = new Map<string, Map<string, { requested: number; applied: number }>>();
+  let countedPairs = 0;
+  function countVersion(service: string, version: string, applied: boolean): void {
+    let versions = byVersion.get(service);
+    let entry = versions?.get(version);
+    if (entry === undefined) {
+      if (countedPairs >= COUNTED_VERSIONS_LIMIT) return;
+      countedPairs++;
+      entry = { requested: 0, applied: 0 };
+      if (versions === undefined) byVersion.set(service, (versions = new Map()));
+      versions.set(version, entry);
+    }
+    entry.requested++;
+    if (applied) entry.applied++;
+  }
+
   return {
     registry,
     recordDecision(decision, seconds) {
@@ -116,7 +139,9 @@ export function createMetrics(registry: Registry = new Registry()): ExtProcMetri
       if (outcomes.length === 0) return;
       const counts = pendingFor(decision.service ?? UNKNOWN_SERVICE_LABEL);
       for (const outcome of outcomes) counts[outcome]++;
+      if (decision.service !== undefined && decision.requested !== undefined) countVersion(decision.service, decision.requested, decision.route === decision.requested);
     },
+    versionCounts: () => byVersion,
     streamOpened: () => active.inc(),
     streamClosed: () => active.dec(),
     recordReload: (result) => reloads.inc({ result }),

@@ -16,6 +16,7 @@ import { GrpcServer } from "./grpc-server.js";
 import { createHttpEndpoints } from "./http-endpoints.js";
 import { publishedTopology } from "./topology-document.js";
 import { createMetrics, type ExtProcMetrics } from "../metrics/ext-proc-metrics.js";
+import { staticTopologyStatus, type TopologySource, type TopologyStatus } from "./topology-status.js";
 
 export interface ExtProcServerOptions {
   /** Logger to use; default pino to stdout at `config.server.logLevel`. */
@@ -48,6 +49,18 @@ export interface ExtProcServer {
    * address changes need a restart and are reported in the log.
    */
   reload(config: DetourConfig): void;
+  /**
+   * Puts a live topology source (Kubernetes discovery) between the config and the routing table,
+   * or removes it; the routing table is rebuilt from `source.merge(config)`.
+   */
+  setTopologySource(source: TopologySource | undefined): void;
+  /** Rebuilds the routing table from the config and the topology source; the next request uses it. */
+  refreshTopology(): void;
+  /** The routing table in force (its `config` is the config with the source's topology merged in). */
+  readonly routingTable: RoutingTable;
+  /** What GET /topology answers. */
+  topologyStatus(): TopologyStatus;
+  /** The config as loaded (detour.yaml), without the source's topology. */
   readonly config: DetourConfig;
   readonly metrics: ExtProcMetrics;
   readonly logger: Logger;
@@ -73,6 +86,9 @@ function listenAddress(text: string, field: string): HostPort {
  */
 export function createExtProcServer(initialConfig: DetourConfig, options: ExtProcServerOptions = {}): ExtProcServer {
   let config = initialConfig;
+  let source: TopologySource | undefined;
+  // Built from the config alone until a topology source is set; swapped whole (one assignment),
+  // so a request sees either the old table or the new one, never a mix.
   let table: RoutingTable = routingTableFromConfig(config);
   const baseDir = options.baseDir ?? process.cwd();
   // Edge trust: keys are loaded here, at start and reload, never on a request.
@@ -115,7 +131,12 @@ export function createExtProcServer(initialConfig: DetourConfig, options: ExtPro
     } catch (error) {
       throw new DetourError("listen-failed", `cannot listen for gRPC on ${config.server.listen}: ${(error as Error).message}`, { cause: error });
     }
-    http = createHttpEndpoints(metrics.registry, { ready: () => state === "serving", topology: () => publishedTopology(table) });
+    http = createHttpEndpoints(metrics.registry, {
+      ready: () => state === "serving" && (source === undefined || source.synced),
+      readinessNotes: () => source?.readinessNotes() ?? [],
+      topology: () => publishedTopology(table),
+      status: topologyStatus,
+    });
     const httpServer = http;
     try {
       await new Promise<void>((resolve, reject) => {
@@ -168,8 +189,18 @@ export function createExtProcServer(initialConfig: DetourConfig, options: ExtPro
     logger.info("detour ext_proc server stopped");
   }
 
+  function topologyStatus(): TopologyStatus {
+    const counts = metrics.versionCounts();
+    const status = staticTopologyStatus(table, counts);
+    return source === undefined ? status : source.describe(status, counts);
+  }
+
+  function refreshTopology(): void {
+    table = routingTableFromConfig(source === undefined ? config : source.merge(config));
+  }
+
   function reload(next: DetourConfig): void {
-    const nextTable = routingTableFromConfig(next);
+    const nextTable = routingTableFromConfig(source === undefined ? next : source.merge(next));
     const nextTrust = trustTableFromConfig(next, nextTable, { baseDir });
     if (next.server.listen !== config.server.listen || next.server.metrics !== config.server.metrics) {
       logger.warn(
@@ -189,6 +220,15 @@ export function createExtProcServer(initialConfig: DetourConfig, options: ExtPro
     start,
     stop,
     reload,
+    setTopologySource(next) {
+      source = next;
+      refreshTopology();
+    },
+    refreshTopology,
+    get routingTable() {
+      return table;
+    },
+    topologyStatus,
     get config() {
       return config;
     },

@@ -2,6 +2,9 @@ import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { pino, type Logger } from "pino";
 import { loadConfigFile, parseConfigText } from "../config/load-config.js";
+import type { KubernetesConfig } from "../config/kubernetes-config-schema.js";
+import type { KubernetesDiscovery } from "../kubernetes/kubernetes-discovery.js";
+import { assertKubernetesClientNode } from "../kubernetes/node-support.js";
 import { createExtProcServer, type ExtProcServer } from "./create-ext-proc-server.js";
 import { watchConfigFile } from "./watch-config-file.js";
 
@@ -22,7 +25,10 @@ export async function runExtProcServer(configPath: string, options: { logger?: L
   const config = loadConfigFile(configPath);
   const logger = options.logger ?? pino({ level: config.server.logLevel, base: { component: "detour-ext-proc" } });
   // Key files named in the config resolve against the config file's folder.
-  const server = createExtProcServer(config, { logger, baseDir: dirname(resolve(configPath)) });
+  const baseDir = dirname(resolve(configPath));
+  const server = createExtProcServer(config, { logger, baseDir });
+  // Only a config with a kubernetes section loads the Kubernetes client (and its HTTP stack).
+  const discovery = config.kubernetes === undefined ? undefined : await startDiscovery(server, config.kubernetes, baseDir, logger);
   await server.start();
   let lastText = readFileSync(configPath, "utf8");
 
@@ -38,6 +44,9 @@ export async function runExtProcServer(configPath: string, options: { logger?: L
     if (text === lastText && reason === "file change") return true;
     try {
       const next = parseConfigText(text, configPath);
+      if (JSON.stringify(next.kubernetes) !== JSON.stringify(config.kubernetes)) {
+        logger.warn({ config: configPath }, "the kubernetes section changed: it applies at the next restart; the rest of the file is reloaded");
+      }
       if (options.logger === undefined) logger.level = next.server.logLevel;
       server.reload(next);
       lastText = text;
@@ -58,6 +67,7 @@ export async function runExtProcServer(configPath: string, options: { logger?: L
       process.off("SIGHUP", onHup);
       process.off("SIGTERM", onTerm);
       process.off("SIGINT", onTerm);
+      await discovery?.stop();
       await server.stop();
     })();
     return stopping;
@@ -72,4 +82,11 @@ export async function runExtProcServer(configPath: string, options: { logger?: L
   process.on("SIGTERM", onTerm);
   process.on("SIGINT", onTerm);
   return { server, reloadFromFile: () => reloadFromFile("manual"), shutdown };
+}
+
+async function startDiscovery(server: ExtProcServer, section: KubernetesConfig, baseDir: string, logger: Logger): Promise<KubernetesDiscovery> {
+  assertKubernetesClientNode("the kubernetes section of the config");
+  const { startKubernetesDiscovery } = await import("../kubernetes/kubernetes-discovery.js");
+  const { routingObjectWork } = await import("../kubernetes/routing-object-writer.js");
+  return startKubernetesDiscovery({ server, section, baseDir, logger }, section.routingObjects === "istio" ? routingObjectWork(section) : undefined);
 }

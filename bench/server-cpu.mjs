@@ -10,10 +10,9 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
-import { execFile, execFileSync } from "node:child_process";
+import { execFile } from "node:child_process";
 import { promisify } from "node:util";
-import { fileURLToPath } from "node:url";
-import { benchTools } from "./harness/bench-tools.mjs";
+import { benchTools, nodeRuntime } from "./harness/bench-tools.mjs";
 import { startChild, stopAll } from "./harness/child-processes.mjs";
 import { BENCH_WORKLOAD, detourDocument, loadDetour, startDetourServer } from "./harness/detour-stack.mjs";
 import { extProcPeerBootstrap, LISTENER } from "./harness/envoy-configs.mjs";
@@ -29,7 +28,6 @@ import { median, ratio } from "./harness/statistics.mjs";
 import { runWrk } from "./harness/wrk-runner.mjs";
 
 const execFileAsync = promisify(execFile);
-const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const OVERRIDE = SCENARIOS.find((s) => s.id === "detour-override");
 
 const USAGE = `usage: node bench/server-cpu.mjs [options]
@@ -113,12 +111,6 @@ function options() {
 
 const log = (message) => process.stderr.write(`server-cpu: ${message}\n`);
 
-/** A Node binary: a line number goes through scripts/install-node, anything else is a path. */
-function nodeBinary(node) {
-  if (!/^\d+$/.test(node)) return node;
-  return execFileSync(join(ROOT, "scripts/install-node"), [node], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] }).trim();
-}
-
 /** Deep merge of an experiment's patch: objects merge, null deletes, "{port}" becomes the server's port. */
 function merge(target, patch, port) {
   for (const [key, value] of Object.entries(patch)) {
@@ -173,8 +165,7 @@ async function startServer(server, ctx) {
   if (server.kind !== "detour") return startOtherServer(server, ctx);
   const detour = await loadDetour(server.root === undefined ? undefined : resolve(server.root));
   if (!detour.available) throw new Error(`${server.id}: ${detour.reason}`);
-  const nodeBin = nodeBinary(server.node);
-  const runtime = `node ${execFileSync(nodeBin, ["--version"], { encoding: "utf8" }).trim()}`;
+  const { bin: nodeBin, runtime } = nodeRuntime(server.node);
   const extraNodeArgs = [...(server.extraNodeArgs ?? []), "--trace-gc"];
   if (ctx.cpuProfDir !== undefined) {
     const dir = join(ctx.cpuProfDir, server.id.replace(/[^\w.@-]/g, "_"));

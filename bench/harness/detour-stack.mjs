@@ -115,5 +115,5 @@ export async function startDetourStack(ctx) {
     throw error;
   }
   ctx.fairness = compareExtProcSettings(detour.bootstrap, BENCH_WORKLOAD);
-  return { envoy, listener: detour.listener, extProc: { name: "detour-ext-proc", proc: detour.server }, detour };
+  return { envoy, listener: detour.listener, extProc: { name: "detour-ext-proc", proc: detour.server }, detour, runtime: ctx.serverNode?.runtime };
 }

@@ -55,7 +55,7 @@ export const STACKS = {
       // GOMAXPROCS stays at Go's default (all cores), as a user would run it.
       const peer = await startPeerServer("go-extproc", ctx.tools["go-extproc"], ctx.topology, ctx.cpus.extProc);
       const envoy = await startEnvoy("envoy-go", { ...ctx.envoyOptions, bootstrap: extProcPeerBootstrap({ ...ctx, extProc: peer, workload: BENCH_WORKLOAD }) });
-      return { envoy, listener: LISTENER, extProc: { name: "go-extproc", proc: peer.proc } };
+      return { envoy, listener: LISTENER, extProc: { name: "go-extproc", proc: peer.proc }, runtime: ctx.runtimes?.go };
     },
   },
   rust: {
@@ -66,7 +66,7 @@ export const STACKS = {
     async start(ctx) {
       const peer = await startPeerServer("rust-tonic", ctx.tools["rust-tonic"], ctx.topology, ctx.cpus.extProc);
       const envoy = await startEnvoy("envoy-rust", { ...ctx.envoyOptions, bootstrap: extProcPeerBootstrap({ ...ctx, extProc: peer, workload: BENCH_WORKLOAD }) });
-      return { envoy, listener: LISTENER, extProc: { name: "rust-tonic", proc: peer.proc } };
+      return { envoy, listener: LISTENER, extProc: { name: "rust-tonic", proc: peer.proc }, runtime: ctx.runtimes?.rust };
     },
   },
   detour: {

@@ -10,7 +10,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
-import { benchTools } from "./harness/bench-tools.mjs";
+import { benchTools, nodeRuntime } from "./harness/bench-tools.mjs";
 import { stopAll } from "./harness/child-processes.mjs";
 import { describeMachine } from "./harness/machine.mjs";
 import { markdownReport } from "./harness/markdown-report.mjs";
@@ -51,6 +51,8 @@ const USAGE = `usage: node bench/run.mjs [--quick] [--json FILE] [--only id,id] 
   --no-micro               skip the microbenchmarks (codec, wire reader, Express)
   --connections N          wrk connections (default 32)
   --envoy-concurrency N    Envoy worker threads (default 1)
+  --server-node LINE|PATH  the Node that runs detour's server: 20, 22 or 24 (scripts/install-node)
+                           or a binary (default 24, the runtime docs/operations.md recommends)
   --pin MODE               CPU pinning with taskset (default split):
                              split: wrk + upstream on CPU 0, Envoy + ext_proc server on CPU 1
                              sut:   wrk on CPU 0, Envoy + ext_proc server + upstream on CPU 1
@@ -71,6 +73,7 @@ function options() {
       "no-micro": { type: "boolean", default: false },
       connections: { type: "string", default: "32" },
       "envoy-concurrency": { type: "string", default: "1" },
+      "server-node": { type: "string", default: "24" },
       pin: { type: "string", default: "split" },
       reps: { type: "string" },
       seconds: { type: "string" },
@@ -92,6 +95,7 @@ function options() {
     connections: Number(values.connections),
     envoyConcurrency: Number(values["envoy-concurrency"]),
     pin: values.pin,
+    serverNode: values["server-node"],
   };
   if (!Object.hasOwn(PINNING, settings.pin)) {
     console.error(`bench: --pin ${settings.pin}: use one of ${Object.keys(PINNING).join(", ")}`);
@@ -120,6 +124,9 @@ async function main() {
   // quick (CI smoke) never starts the Rust peer's multi-minute first build; it uses a built one.
   const tools = await benchTools({ rust: settings.mode === "quick" ? "cached" : "build" });
   const machine = describeMachine({ envoyBin: tools.envoy, wrkBin: tools.wrk });
+  const serverNode = nodeRuntime(settings.serverNode);
+  settings.serverNode = serverNode.runtime;
+  log(`detour's server runs on ${serverNode.runtime} (${serverNode.bin})`);
   const { description: _, ...cpus } = PINNING[settings.pin];
   const wrk = { wrkBin: tools.wrk, seconds: settings.seconds, connections: settings.connections, threads: settings.threads, cpus: cpus.load };
 
@@ -130,6 +137,9 @@ async function main() {
     endpoints: upstream.endpoints,
     cpus,
     envoyOptions: { envoyBin: tools.envoy, concurrency: settings.envoyConcurrency, cpus: cpus.sut },
+    serverNode,
+    // What runs each ext_proc server, recorded per scenario.
+    runtimes: { go: machine.go, rust: machine.rustc },
   };
 
   // Start every stack once; scenarios on the same stack share it.
@@ -205,7 +215,7 @@ async function main() {
     } else {
       const row = summarizeScenario(scenario, reps.get(scenario.id));
       row.discardedReps = discarded.get(scenario.id).map((r) => ({ rps: Math.round(r.rps), p99Ms: r.p99Ms, otherLoadCpus: Number(r.otherCpus.toFixed(2)) }));
-      rows.set(scenario.id, { ...row, expect: scenario.expect });
+      rows.set(scenario.id, { ...row, expect: scenario.expect, extProcRuntime: stacks.get(scenario.stack).runtime ?? null });
     }
   }
   const scenarioRows = selected.map((s) => rows.get(s.id));

@@ -1,5 +1,6 @@
 // Finds the tools of a run: Envoy through scripts/install-envoy (ENVOY_BIN wins), and wrk, the
 // Go upstream and the peers through scripts/install-bench-tools (which installs and builds them).
+import { execFileSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { runToEnd } from "./child-processes.mjs";
 
@@ -22,4 +23,15 @@ export async function benchTools({ rust = "build" } = {}) {
     if (!found[required]) throw new Error(`scripts/install-bench-tools did not report '${required}':\n${tools.output.slice(-2000)}`);
   }
   return found;
+}
+
+/**
+ * A Node binary and its version: a release line (20, 22, 24) goes through scripts/install-node,
+ * which installs it into the cache when missing; anything else is a path to a binary.
+ */
+export function nodeRuntime(lineOrPath) {
+  const bin = /^\d+$/.test(lineOrPath)
+    ? execFileSync(`${ROOT}scripts/install-node`, [lineOrPath], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] }).trim().split("\n").pop()
+    : lineOrPath;
+  return { bin, runtime: `node ${execFileSync(bin, ["--version"], { encoding: "utf8" }).trim()}` };
 }

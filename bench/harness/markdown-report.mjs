@@ -7,7 +7,7 @@ export function markdownReport(result) {
   const { machine, settings, scenarios, targets, micro } = result;
   const lines = [];
   lines.push(`**${settings.mode} run**, ${result.startedAt}: ${settings.reps} × ${settings.seconds} s per scenario after ${settings.warmupSeconds} s warm-up, wrk ${machine.wrk ?? "?"} -t${settings.threads} -c${settings.connections}, Envoy ${machine.envoy} --concurrency ${settings.envoyConcurrency}, ${settings.pinning}.`);
-  lines.push(`Machine: ${machine.nproc} × ${machine.cpuModel}, ${machine.memoryGiB} GiB, Linux ${machine.kernel}; Node ${machine.node}, ${machine.go ?? "no Go"}.`);
+  lines.push(`Machine: ${machine.nproc} × ${machine.cpuModel}, ${machine.memoryGiB} GiB, Linux ${machine.kernel}; Node ${machine.node} (harness), ${machine.go ?? "no Go"}. detour's server on ${settings.serverNode ?? `node ${machine.node}`}.`);
   lines.push("");
   lines.push("| # | scenario | rps | p50 ms | p99 ms | rps vs 1 | p99 vs 1 | rps vs Go | p99 vs Go | ext_proc CPU ms/1k req | Envoy CPU ms/1k req | sidecar CPU vs 1 | sidecar CPU vs Go | ext_proc RSS MiB | other load (CPUs) | checks |");
   lines.push("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|");

@@ -28,7 +28,7 @@ export async function startUpstream({ bin, topology, cpus }) {
   return { proc, endpoints };
 }
 
-async function startPeerServer(name, bin, topology, cpus, env) {
+export async function startPeerServer(name, bin, topology, cpus, env) {
   const proc = startChild(name, bin, ["-listen", "127.0.0.1:0", "-topology", topologyFlag(topology)], { cpus, env });
   const match = await proc.waitFor(/^listening 127\.0\.0\.1:(\d+)$/m);
   return { proc, host: "127.0.0.1", port: Number(match[1]) };
@@ -55,7 +55,7 @@ export const STACKS = {
       // GOMAXPROCS stays at Go's default (all cores), as a user would run it.
       const peer = await startPeerServer("go-extproc", ctx.tools["go-extproc"], ctx.topology, ctx.cpus.extProc);
       const envoy = await startEnvoy("envoy-go", { ...ctx.envoyOptions, bootstrap: extProcPeerBootstrap({ ...ctx, extProc: peer, workload: BENCH_WORKLOAD }) });
-      return { envoy, listener: LISTENER, extProc: { name: "go-extproc", proc: peer.proc } };
+      return { envoy, listener: LISTENER, extProc: { name: "go-extproc", proc: peer.proc }, runtime: ctx.runtimes?.go };
     },
   },
   rust: {
@@ -66,7 +66,7 @@ export const STACKS = {
     async start(ctx) {
       const peer = await startPeerServer("rust-tonic", ctx.tools["rust-tonic"], ctx.topology, ctx.cpus.extProc);
       const envoy = await startEnvoy("envoy-rust", { ...ctx.envoyOptions, bootstrap: extProcPeerBootstrap({ ...ctx, extProc: peer, workload: BENCH_WORKLOAD }) });
-      return { envoy, listener: LISTENER, extProc: { name: "rust-tonic", proc: peer.proc } };
+      return { envoy, listener: LISTENER, extProc: { name: "rust-tonic", proc: peer.proc }, runtime: ctx.runtimes?.rust };
     },
   },
   detour: {

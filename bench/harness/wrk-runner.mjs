@@ -1,20 +1,28 @@
 // Drives one scenario with wrk (Debian's wrk 4: closed loop, fixed connections and threads)
-// for a fixed duration and returns its numbers from the report.lua done() hook.
+// for a fixed duration, or a fixed number of responses, and returns its numbers from the
+// report.lua done() hook.
 import { fileURLToPath } from "node:url";
 import { startChild } from "./child-processes.mjs";
 
 const REPORT_SCRIPT = fileURLToPath(new URL("../wrk/report.lua", import.meta.url));
 
 /**
+ * `requests` (with threads = 1) stops wrk after that many responses; `seconds` is then only the
+ * longest it may take.
  * @param {{wrkBin: string, url: string, headers: Record<string,string>, seconds: number,
- *          connections: number, threads: number, cpus?: string, onStart?: (pid: number) => void}} options
+ *          requests?: number, connections: number, threads: number, cpus?: string,
+ *          onStart?: (pid: number) => void}} options
  */
-export async function runWrk({ wrkBin, url, headers, seconds, connections, threads, cpus, onStart }) {
+export async function runWrk({ wrkBin, url, headers, seconds, requests, connections, threads, cpus, onStart }) {
+  if (requests !== undefined && threads !== 1) throw new Error("runWrk: a request count needs threads = 1 (report.lua counts per thread)");
   const args = ["-t", String(threads), "-c", String(connections), "-d", `${seconds}s`, "--timeout", "2s", "-s", REPORT_SCRIPT, url];
   const env = { BENCH_HEADERS: Object.entries(headers).map(([k, v]) => `${k}: ${v}`).join("\n") };
+  if (requests !== undefined) env.BENCH_REQUESTS = String(requests);
   // The load is bounded by -d; the kill timer is only a backstop for a wedged wrk.
   const proc = startChild("wrk", wrkBin, args, { cpus, env });
   onStart?.(proc.pid);
+  // report.lua stopped sending; SIGINT ends wrk's -d sleep and it reports.
+  if (requests !== undefined) proc.waitFor(/^BENCH_LIMIT_REACHED$/m, (seconds + 30) * 1000).then(() => proc.child.kill("SIGINT"), () => {});
   const timer = setTimeout(() => proc.child.kill("SIGKILL"), (seconds + 30) * 1000);
   const { code } = await proc.exited;
   clearTimeout(timer);

@@ -28,4 +28,26 @@ describe("ext_proc metrics", () => {
     expect(sample("bad-percent-encoding", "baggage")).toBe(1);
     expect(sample("missing-equals", "x-override")).toBe(1);
   });
+
+  it("shows the plain-number counts at every scrape: requests, open streams, processing time", async () => {
+    const table = routingTableFromConfig(parseConfig({ services: { pricing: { baseline: "v1", versions: { v1: {}, v2: {} } } } }));
+    const metrics = createMetrics();
+    const decision = decide({ authority: "pricing", headers: [["x-detour", "pricing=v2"]] }, table);
+    metrics.streamOpened();
+    metrics.streamOpened();
+    metrics.recordDecision(decision, 0.00003);
+    metrics.recordDecision(decision, 0.002);
+    metrics.streamClosed();
+    const first = await metrics.registry.metrics();
+    expect(first).toMatch(/^detour_ext_proc_requests_total 2$/m);
+    expect(first).toMatch(/^detour_ext_proc_active_streams 1$/m);
+    expect(first).toMatch(/^detour_ext_proc_processing_seconds_count 2$/m);
+    expect(first).toMatch(/^detour_ext_proc_processing_seconds_bucket\{le="0.00005"\} 1$/m);
+    expect(first).toMatch(/^detour_ext_proc_decisions_total\{service="pricing",outcome="applied"\} 2$/m);
+    metrics.recordDecision(decision, 0.00003);
+    metrics.streamClosed();
+    const second = await metrics.registry.metrics();
+    expect(second).toMatch(/^detour_ext_proc_requests_total 3$/m);
+    expect(second).toMatch(/^detour_ext_proc_active_streams 0$/m);
+  });
 });

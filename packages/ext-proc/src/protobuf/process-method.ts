@@ -1,4 +1,3 @@
-import type { MethodDefinition } from "@grpc/grpc-js";
 import type { IncomingMessage } from "./stream-message.js";
 
 /** The gRPC service Envoy calls (envoy/service/ext_proc/v3/external_processor.proto). */
@@ -7,7 +6,7 @@ export const EXT_PROC_SERVICE_NAME = "envoy.service.ext_proc.v3.ExternalProcesso
 /** The gRPC path of its one method, Process. */
 export const PROCESS_PATH = `/${EXT_PROC_SERVICE_NAME}/Process`;
 
-/** Takes a message off the wire (runs inside grpc-js for every received message). */
+/** Takes a message off the wire (runs in the gRPC server for every received message). */
 function decodeRequest(bytes: Buffer): IncomingMessage {
   return bytes as unknown as IncomingMessage;
 }
@@ -15,16 +14,17 @@ function decodeRequest(bytes: Buffer): IncomingMessage {
 const passBuffer = (bytes: Buffer): Buffer => bytes;
 
 /**
- * Server side of the Process method: requests are kept as bytes and read lazily by readMessage,
- * responses are already encoded by the response encoder.
+ * Server side of the Process method, shaped as a gRPC method definition (grpc-js's
+ * `MethodDefinition`): requests are kept as bytes and read lazily by readMessage, responses are
+ * already encoded by the response encoder.
  */
-export const processMethod: MethodDefinition<unknown, unknown> = {
+export const processMethod = {
   path: PROCESS_PATH,
   requestStream: true,
   responseStream: true,
   originalName: "process",
-  requestSerialize: passBuffer as (value: unknown) => Buffer,
+  requestSerialize: passBuffer,
   requestDeserialize: decodeRequest,
-  responseSerialize: passBuffer as (value: unknown) => Buffer,
+  responseSerialize: passBuffer,
   responseDeserialize: passBuffer,
-};
+} as const;

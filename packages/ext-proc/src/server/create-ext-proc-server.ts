@@ -1,7 +1,6 @@
 import type { Server as HttpServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { DetourError } from "@detour/core";
-import type { ServiceDefinition } from "@grpc/grpc-js";
 import { HealthImplementation } from "grpc-health-check";
 import { pino, type Logger } from "pino";
 import type { Registry } from "prom-client";
@@ -12,7 +11,7 @@ import type { ProcessCall } from "../service/process-call.js";
 import { createProcessHandler } from "../service/process-stream.js";
 import { trustTableFromConfig, type TrustTable } from "../trust/trust-table.js";
 import { EXT_PROC_SERVICE_NAME, processMethod } from "../protobuf/process-method.js";
-import { GrpcServer } from "./grpc-server.js";
+import { GrpcServer, type GrpcServiceDefinition } from "./grpc-server.js";
 import { createHttpEndpoints } from "./http-endpoints.js";
 import { publishedTopology } from "./topology-document.js";
 import { createMetrics, type ExtProcMetrics } from "../metrics/ext-proc-metrics.js";
@@ -68,7 +67,7 @@ export interface ExtProcServer {
   readonly activeStreams: number;
 }
 
-const PROCESS_SERVICE: ServiceDefinition = { Process: processMethod };
+const PROCESS_SERVICE: GrpcServiceDefinition = { Process: processMethod };
 
 /** Envoy opens one stream per HTTP request on a long-lived HTTP/2 connection per worker. */
 const MAX_CONCURRENT_STREAMS = 10_000;

@@ -1,13 +1,13 @@
 import { ROLE_METADATA, WORKLOAD_METADATA } from "../constants.js";
 import type { Role } from "../decision/route-decision.js";
 
-/** Call metadata as grpc-js exposes it (`Metadata.get`; values may be Buffers for -bin keys). */
+/** Call metadata, read like grpc-js's `Metadata.get` (values may be Buffers for -bin keys there). */
 export interface CallMetadata {
   get(key: string): readonly unknown[];
 }
 
 /**
- * The part of a bidi server call the Process loop uses: what the server's BidiCall (and
+ * The part of a bidi server call the Process loop uses: what the server's GrpcCall (and
  * grpc-js's `ServerDuplexStream`) offer, so the loop does not depend on the server's call type.
  */
 export interface ProcessCall {

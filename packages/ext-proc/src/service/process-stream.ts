@@ -36,7 +36,7 @@ function trustFor(deps: ProcessStreamDeps, identity: CallIdentity): TrustTable |
  * The Process stream loop (one stream per HTTP request): read each message, answer it, write
  * exactly one answer per message, in message order. Envoy usually ends a stream with RST_STREAM
  * (the server sees CANCELLED, envoyproxy/envoy#22727) or, with graceful close, a half-close; both
- * are normal. Nothing here throws into grpc-js: an unreadable or unknown message ends the stream
+ * are normal. Nothing here throws into the gRPC server: an unreadable or unknown message ends the stream
  * cleanly (Envoy continues without ext_proc), and a failed decision answers "continue unchanged".
  */
 export function createProcessHandler(deps: ProcessStreamDeps): (call: ProcessCall) => void {

@@ -1,5 +1,5 @@
 import type { KeyObject, webcrypto } from "node:crypto";
-import { compactVerify, errors, importJWK } from "jose";
+import type * as Jose from "jose";
 import type { OverrideLimits } from "@detour/core";
 import { MAX_TOKEN_BYTES, TOKEN_CACHE_LIMIT } from "../constants.js";
 import type { AllowList } from "./allow-list.js";
@@ -66,7 +66,14 @@ function candidates(ring: KeyRing, alg: string, kid: unknown): VerificationKey[]
   return fitting.length === 0 ? "alg-not-allowed" : fitting;
 }
 
-function reasonOf(error: unknown): RejectionReason {
+/**
+ * jose, loaded on the first signature check: most servers (sidecars without `trust: token`) never
+ * verify a token, and the module costs a few MiB of memory (docs/operations.md, "Memory").
+ */
+let jose: Promise<typeof Jose> | undefined;
+const loadJose = (): Promise<typeof Jose> => (jose ??= import("jose"));
+
+function reasonOf(error: unknown, errors: typeof Jose.errors): RejectionReason {
   if (error instanceof errors.JWSSignatureVerificationFailed) return "bad-signature";
   if (error instanceof errors.JOSEAlgNotAllowed || error instanceof errors.JOSENotSupported) return "alg-not-allowed";
   if (error instanceof errors.JWSInvalid || error instanceof errors.JOSEError) return "malformed";
@@ -115,20 +122,23 @@ export function createTokenVerifier(ring: KeyRing, options: TokenVerifierOptions
       found =
         key.key.type === "secret"
           ? Promise.resolve(key.key)
-          : (importJWK(key.key.export({ format: "jwk" }), key.algorithms[0]) as Promise<webcrypto.CryptoKey>).catch(() => key.key);
+          : loadJose()
+              .then(({ importJWK }) => importJWK(key.key.export({ format: "jwk" }), key.algorithms[0]) as Promise<webcrypto.CryptoKey>)
+              .catch(() => key.key);
       imported.set(key, found);
     }
     return found;
   }
 
   async function verify(token: string, keys: readonly VerificationKey[]): Promise<CacheEntry> {
+    const { compactVerify, errors } = await loadJose();
     let reason: RejectionReason = "bad-signature";
     for (const key of keys) {
       let payload: Uint8Array;
       try {
         ({ payload } = await compactVerify(token, await cryptoKeyOf(key), { algorithms: [...key.algorithms] }));
       } catch (error) {
-        reason = reasonOf(error);
+        reason = reasonOf(error, errors);
         if (reason === "bad-signature") continue;
         return { reason };
       }

@@ -1,3 +1,4 @@
+import { channel } from "node:diagnostics_channel";
 import http from "node:http";
 import { context, diag, DiagLogLevel, propagation, ROOT_CONTEXT, defaultTextMapSetter } from "@opentelemetry/api";
 import { CompositePropagator, W3CTraceContextPropagator } from "@opentelemetry/core";
@@ -15,12 +16,19 @@ afterEach(() => {
 });
 
 describe("without an SDK", () => {
-  test("installs context manager, trace context + baggage + detour, http and undici", () => {
+  test("the light install by default: context manager, trace context + baggage + detour, channel injection, no instrumentation", () => {
     expect(propagationStatus()).toEqual({ contextManager: false, propagator: false });
     current = setupDetour();
-    expect(current).toMatchObject({ mode: "installed", contextManager: "installed", instrumentations: ["http", "undici"] });
+    expect(current).toMatchObject({ mode: "installed", outbound: "light", contextManager: "installed", instrumentations: ["http", "undici"] });
     expect(propagation.fields()).toEqual(["traceparent", "tracestate", "baggage", "x-detour", "x-detour-token"]);
     expect(propagationStatus()).toEqual({ contextManager: true, propagator: true });
+    expect(wrapped()).toBe(false);
+    expect(channel("undici:request:create").hasSubscribers).toBe(true);
+  });
+
+  test('outbound: "opentelemetry" registers instrumentation-http and -undici instead', () => {
+    current = setupDetour({ outbound: "opentelemetry" });
+    expect(current).toMatchObject({ mode: "installed", outbound: "opentelemetry", contextManager: "installed", instrumentations: ["http", "undici"] });
     expect(wrapped()).toBe(true);
   });
 
@@ -32,15 +40,22 @@ describe("without an SDK", () => {
   test("shutdown undoes everything; setup works again afterwards", () => {
     setupDetour().shutdown();
     expect(propagation.fields()).toEqual([]);
+    expect(propagationStatus().contextManager).toBe(false);
+    expect(channel("undici:request:create").hasSubscribers).toBe(false);
+    setupDetour({ outbound: "opentelemetry" }).shutdown();
     expect(wrapped()).toBe(false);
     current = setupDetour({ traceContext: false, undici: false });
     expect(propagation.fields()).toEqual(["baggage", "x-detour", "x-detour-token"]);
-    expect(current.instrumentations).toEqual(["http"]);
+    expect(current).toMatchObject({ contextManager: "installed", instrumentations: ["http"] });
   });
 
   test("bad options throw DetourError before anything is registered", () => {
     expect(() => setupDetour({ limits: { maxValueBytes: -1 } })).toThrow(DetourError);
+    expect(() => setupDetour({ outbound: "spans" as "light" })).toThrow(/outbound must be "light" or "opentelemetry"/);
+    expect(() => setupDetour({ http: { ignoreIncomingRequestHook: () => true } })).toThrow(/needs outbound: "opentelemetry"/);
+    expect(() => setupDetour({ outbound: "light", undici: {} })).toThrow(DetourError);
     expect(propagation.fields()).toEqual([]);
+    expect(propagationStatus().contextManager).toBe(false);
   });
 });
 

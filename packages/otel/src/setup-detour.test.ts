@@ -70,7 +70,7 @@ describe("with a propagator already registered (an SDK)", () => {
     propagation.setGlobalPropagator(sdkPropagator);
     try {
       current = setupDetour({ http: false, undici: false });
-      expect(current.mode).toBe("composed");
+      expect(current).toMatchObject({ mode: "composed", outbound: "opentelemetry", instrumentations: [] });
       expect(propagation.fields()).toEqual(["traceparent", "tracestate", "x-detour", "baggage", "x-detour-token"]);
       expect(messages.join("\n")).toMatch(/no W3C baggage/);
       const carrier: Record<string, string> = {};
@@ -82,6 +82,25 @@ describe("with a propagator already registered (an SDK)", () => {
       current = undefined;
     } finally {
       diag.disable();
+      propagation.disable();
+      context.disable();
+    }
+  });
+
+  test('outbound defaults to "opentelemetry" next to an SDK; "light" covers the uncovered clients with the channels', () => {
+    propagation.setGlobalPropagator(new CompositePropagator({ propagators: [new W3CTraceContextPropagator()] }));
+    try {
+      current = setupDetour();
+      // (Whether http is patched again is up to require-in-the-middle, which hooks a module once per process.)
+      expect(current).toMatchObject({ mode: "composed", outbound: "opentelemetry", instrumentations: ["http", "undici"] });
+      current.shutdown();
+      current = setupDetour({ outbound: "light" });
+      expect(current).toMatchObject({ mode: "composed", outbound: "light", instrumentations: ["http", "undici"] });
+      expect(wrapped()).toBe(false);
+      expect(channel("undici:request:create").hasSubscribers).toBe(true);
+      current.shutdown();
+      current = undefined;
+    } finally {
       propagation.disable();
       context.disable();
     }

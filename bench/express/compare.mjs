@@ -6,9 +6,10 @@
 // --inject N: no wrk; each variant process pushes N mock requests per batch through its
 // http.Server (hello-world.mjs --inject), rounds rotated; prints the lowest batch CPU µs/req
 // per variant (the mock adds a constant ~150 µs/req; compare differences in µs).
-// Variants: plain (no detour), mw (app.use(detour()) only), setup (setupDetour() only),
-// full (setupDetour() + app.use(detour()), the realistic install), lean (full with
-// instrumentation-http's incoming spans disabled). With --before DIR, a variant named b-<variant>
+// Variants: plain (no detour), mw (app.use(detour()) only), setup (setupDetour({ outbound:
+// "opentelemetry" }) only), full (setup + app.use(detour())), lean (full with
+// instrumentation-http's incoming spans disabled), light (the light install: setupDetour({ outbound:
+// "light" }) + app.use(detour())), lightSetup (the light setupDetour() alone). With --before DIR, a variant named b-<variant>
 // runs DIR/bench/express/hello-world.mjs: a copy of the tree with another build of the packages.
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
@@ -29,7 +30,15 @@ const { values } = parseArgs({
   },
 });
 const APP = fileURLToPath(new URL("./hello-world.mjs", import.meta.url));
-const FLAGS = { plain: [], mw: ["--middleware"], setup: ["--setup"], full: ["--setup", "--middleware"], lean: ["--setup", "--no-incoming-spans", "--middleware"] };
+const FLAGS = {
+  plain: [],
+  mw: ["--middleware"],
+  setup: ["--setup"],
+  full: ["--setup", "--middleware"],
+  lean: ["--setup", "--no-incoming-spans", "--middleware"],
+  light: ["--light", "--middleware"],
+  lightSetup: ["--light"],
+};
 const HEADERS = values["no-override"]
   ? { Accept: "text/plain" }
   : { "x-detour": "pricing=v2", baggage: "detour=pricing%3Dv2", Accept: "text/plain" };

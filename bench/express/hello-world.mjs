@@ -1,20 +1,29 @@
 // Hello-world Express app for the middleware overhead benchmark (bench/README.md):
-//   node bench/express/hello-world.mjs [--setup [--no-incoming-spans]] [--middleware]
-// --setup calls setupDetour() from the built @detour/otel first, as the docs tell users to: it
-// registers the AsyncLocalStorage context manager, the propagator and instrumentation-http, so
-// the middleware's context work is real (without it context.with/bind are no-ops).
+//   node bench/express/hello-world.mjs [--setup [--no-incoming-spans] | --light] [--middleware]
+// --setup calls setupDetour({ outbound: "opentelemetry" }) from the built @detour/otel first: it
+// registers the AsyncLocalStorage context manager, the propagator and OpenTelemetry's
+// instrumentation-http and -undici, so the middleware's context work is real (without a context
+// manager context.with/bind are no-ops). --light calls setupDetour({ outbound: "light" }), the
+// light install (what setupDetour() does without an OpenTelemetry SDK): the same context manager
+// and propagator, outbound headers on Node's diagnostics channels, no instrumentation.
 // Prints `listening <port>` once bound to 127.0.0.1 on a free port.
 import { pickMiddleware, pickSetup } from "./pick-middleware.mjs";
 
-if (process.argv.includes("--setup")) {
+const light = process.argv.includes("--light");
+if (light || process.argv.includes("--setup")) {
   const picked = await pickSetup();
   if (picked.setupDetour === undefined) {
     console.error(`hello-world: ${picked.reason}`);
     process.exit(3);
   }
   // --no-incoming-spans: instrumentation-http for outbound calls only; the middleware then reads
-  // the incoming request alone (a supported, cheaper install for apps that do not trace).
-  picked.setupDetour(process.argv.includes("--no-incoming-spans") ? { http: { disableIncomingRequestInstrumentation: true } } : undefined);
+  // the incoming request alone.
+  const http = process.argv.includes("--no-incoming-spans") ? { http: { disableIncomingRequestInstrumentation: true } } : {};
+  const setup = picked.setupDetour(light ? { outbound: "light" } : { outbound: "opentelemetry", ...http });
+  if (setup.outbound !== (light ? "light" : "opentelemetry")) {
+    console.error(`hello-world: this @detour/otel has no ${light ? "light install" : "outbound option"}`);
+    process.exit(3);
+  }
 }
 // Loaded after setupDetour(), the order the docs give (instrumentations patch on load).
 const { default: express } = await import("express");

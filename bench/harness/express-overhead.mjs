@@ -1,12 +1,16 @@
 // @detour/express propagation overhead: the same hello-world Express app loaded by wrk with an
-// x-detour + baggage request, repetitions interleaved and rotated, in four installs:
+// x-detour + baggage request, repetitions interleaved and rotated, in five installs:
 //   without:        no detour at all
-//   with:           what the docs tell users to do, setupDetour() + app.use(detour()).
-//                   setupDetour() registers an AsyncLocalStorage context manager, the
-//                   propagator and instrumentation-http, so context.with/bind do real work
-//   setupOnly:      setupDetour() alone (instrumentation-http's server spans and extraction): with
-//                   vs setupOnly is what the middleware adds to a real install, which the target
-//                   judges ("with vs without the middleware"); with vs without is reported
+//   light:          the light install, what setupDetour() does without an OpenTelemetry SDK, plus
+//                   app.use(detour()): an AsyncLocalStorage context manager, the propagator, and
+//                   outbound headers added on Node's diagnostics channels (no instrumentation, no
+//                   spans). Light vs without is a target
+//   with:           the OpenTelemetry install, setupDetour({ outbound: "opentelemetry" }) +
+//                   app.use(detour()): the same context manager and propagator, with
+//                   instrumentation-http (a span per request) and instrumentation-undici
+//   setupOnly:      that setupDetour() alone: with vs setupOnly is what the middleware adds to it,
+//                   which the middleware target judges ("with vs without the middleware"); with vs
+//                   without is reported
 //   middlewareOnly: app.use(detour()) without setupDetour(), a reference only:
 //                   with no context manager context.with/bind are no-ops, so it only shows the
 //                   middleware's parsing cost (outbound calls would carry nothing)
@@ -22,6 +26,7 @@ const APP = fileURLToPath(new URL("../express/hello-world.mjs", import.meta.url)
 const HEADERS = { "x-detour": "pricing=v2", baggage: "detour=pricing%3Dv2", Accept: "text/plain" };
 const INSTALLS = {
   without: [],
+  light: ["--light", "--middleware"],
   with: ["--setup", "--middleware"],
   setupOnly: ["--setup"],
   middlewareOnly: ["--middleware"],
@@ -77,8 +82,9 @@ export async function expressOverhead({ quick, cpus, wrk, log, waitForQuiet, ret
       reps,
       seconds,
       ...s,
-      // The whole install against no detour (reported); the target is middlewareInInstall.
+      // The OpenTelemetry install against no detour (reported); its target is middlewareInInstall.
       ...overheads(s.with, s.without),
+      lightInstall: overheads(s.light, s.without),
       setupOnlyOverhead: overheads(s.setupOnly, s.without),
       middlewareInInstall: overheads(s.with, s.setupOnly),
       middlewareOnlyOverhead: overheads(s.middlewareOnly, s.without),

@@ -48,4 +48,5 @@ export const TARGETS = {
   extProcRssMiB: { scenarios: ["detour-skip", "detour-override"], max: 100 },
   codecVsOtel: { min: 2 },
   expressOverhead: { maxOverhead: 0.05 },
+  lightInstall: { maxOverhead: 0.05 },
 };

@@ -118,6 +118,8 @@ export function evaluateTargets(rows, micro) {
   // "With vs without the middleware" in the install users run: both apps call setupDetour(); the
   // cost of setupDetour() itself (OpenTelemetry's instrumentation-http) is reported beside it.
   const overhead = micro.express?.middlewareInInstall?.overhead;
+  // The light install as a whole (setupDetour() without an SDK + app.use(detour())) against no detour.
+  const light = micro.express?.lightInstall?.overhead;
   return {
     skipVsPlain: pair(TARGETS.skipVsPlain),
     overrideVsGo: pair(TARGETS.overrideVsGo),
@@ -128,5 +130,6 @@ export function evaluateTargets(rows, micro) {
     },
     codecVsOtel: { ...TARGETS.codecVsOtel, ratio: codec, verdict: codec === undefined ? "not measured" : verdict([codec >= TARGETS.codecVsOtel.min]) },
     expressOverhead: { ...TARGETS.expressOverhead, overhead, verdict: overhead === undefined ? "not measured" : verdict([overhead <= TARGETS.expressOverhead.maxOverhead]) },
+    lightInstall: { ...TARGETS.lightInstall, overhead: light, verdict: light === undefined ? "not measured" : verdict([light <= TARGETS.lightInstall.maxOverhead]) },
   };
 }

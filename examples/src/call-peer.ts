@@ -7,8 +7,8 @@ const CALL_TIMEOUT_MS = 10_000;
 /**
  * Calls `http://<service><path>` through the sidecar and returns the peer's answer, or a
  * failure entry (status and the first line of the body) so the caller's answer still shows
- * the hop. The override context is carried by OpenTelemetry's undici instrumentation that
- * `setupDetour()` registered: nothing here touches detour headers.
+ * the hop. The override context is written on the request by the `undici:request:create`
+ * subscriber that `setupDetour()` registered: nothing here touches detour headers.
  */
 export async function callPeer(dispatcher: Dispatcher, service: string, path: string): Promise<Call> {
   try {

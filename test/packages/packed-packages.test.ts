@@ -35,7 +35,8 @@ const EXPECTED_LINE = NODE_MAJOR > 22 || (NODE_MAJOR === 22 && Number(process.ve
 const packages = publishablePackages();
 const names = packages.map((pkg) => pkg.manifest.name);
 /**
- * What a user adds next to the packages: the frameworks, @opentelemetry/api, the broker clients
+ * What a user adds next to the packages: the frameworks, @opentelemetry/api, the OpenTelemetry
+ * instrumentations (optional peers of @detour/otel, for `outbound: "opentelemetry"`), the broker clients
  * @detour/messaging's entry points wrap (optional peers), and for TypeScript users typescript with
  * the type packages (@types/ws for @kubernetes/client-node's isomorphic-ws, which ships none).
  */
@@ -43,6 +44,9 @@ const USER_ADDS = [
   "express",
   "fastify",
   "@opentelemetry/api",
+  "@opentelemetry/instrumentation",
+  "@opentelemetry/instrumentation-http",
+  "@opentelemetry/instrumentation-undici",
   "kafkajs",
   "@platformatic/kafka",
   "amqplib",

@@ -5,7 +5,7 @@ import { describePropagationMatrix } from "../../otel/src/testing/matrix-rig.js"
 import { startMatrixService } from "./testing/matrix-service.js";
 
 test("setupDetour installed the http and undici instrumentations", () => {
-  expect(setup.mode).toBe("installed");
+  expect(setup).toMatchObject({ mode: "installed", outbound: "opentelemetry" });
   expect(setup.instrumentations).toEqual(["http", "undici"]);
 });
 

@@ -2,7 +2,7 @@
 // then no propagator writes anything downstream (isTracingSuppressed in @opentelemetry/core). detour
 // cannot change that without un-suppressing the application's choice; it must not be silent.
 import { setupDetour } from "@detour/otel";
-const setup = setupDetour({ http: { ignoreIncomingRequestHook: (req) => req.url?.startsWith("/ignored") === true } });
+const setup = setupDetour({ outbound: "opentelemetry", http: { ignoreIncomingRequestHook: (req) => req.url?.startsWith("/ignored") === true } });
 import express from "express";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { startUpstream, type Upstream } from "../../../test/support/upstream.js";

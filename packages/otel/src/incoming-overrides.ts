@@ -1,6 +1,17 @@
 import { context, propagation, trace, type Context } from "@opentelemetry/api";
 import { isTracingSuppressed } from "@opentelemetry/core";
-import { readCarriers, readHeaderValues, TOKEN_HEADER, type CarrierConfig, type HeaderInput, type OverrideSet, type Problem } from "@detour/core";
+import {
+  BAGGAGE_HEADER,
+  BAGGAGE_MEMBER,
+  DETOUR_HEADER,
+  readCarriers,
+  readHeaderValues,
+  TOKEN_HEADER,
+  type CarrierConfig,
+  type HeaderInput,
+  type OverrideSet,
+  type Problem,
+} from "@detour/core";
 import { setOverrides } from "./override-context.js";
 import { setOverrideToken, tokenFromHeader } from "./override-token.js";
 
@@ -23,11 +34,11 @@ export interface IncomingOverrides {
 }
 
 /**
- * When no server instrumentation extracted this request (none registered, or it ignores the
- * route), the parent has neither a span nor baggage: extract with the global propagator here, so
- * the request's other baggage members and its trace context travel on as they would with
- * instrumentation-http. When something did extract, doing it again would replace the server span
- * it started with the remote parent.
+ * When no server instrumentation extracted this request (none registered, as in the light install,
+ * or it ignores the route), the parent has neither a span nor baggage: extract with the global
+ * propagator here, so the request's other baggage members and its trace context travel on as they
+ * would with instrumentation-http. When something did extract, doing it again would replace the
+ * server span it started with the remote parent.
  */
 function extractedParent(headers: HeaderInput, parent: Context): Context {
   if (trace.getSpan(parent) !== undefined || propagation.getBaggage(parent) !== undefined) return parent;
@@ -36,8 +47,32 @@ function extractedParent(headers: HeaderInput, parent: Context): Context {
   // Node's IncomingHttpHeaders (what Express and Fastify hand over) is a plain object, which the
   // default getter reads; other shapes are rare here and keep the override-only behaviour.
   if (proto !== Object.prototype && proto !== null) return parent;
-  return propagation.extract(parent, headers);
+  const record = headers as Readonly<Record<string, string | string[] | undefined>>;
+  return onlyDetourFields(record) ? parent : propagation.extract(parent, record);
 }
+
+/**
+ * True when the request carries none of the global propagator's fields but detour's own (x-detour,
+ * x-detour-token, a baggage header that is just one `detour` member): extracting would then only
+ * rebuild what incomingOverrides sets anyway, at the cost of parsing every carrier twice. The
+ * common case on the light install, where this is the whole per-request extraction cost.
+ */
+function onlyDetourFields(headers: Readonly<Record<string, string | string[] | undefined>>): boolean {
+  for (const field of propagation.fields()) {
+    if (field === DETOUR_HEADER || field === TOKEN_HEADER) continue;
+    const value = headers[field];
+    if (value === undefined) continue;
+    if (field !== BAGGAGE_HEADER || !isDetourMemberOnly(value)) return false;
+  }
+  return true;
+}
+
+/** One baggage line holding only a `detour` member without properties (valid or not). */
+function isDetourMemberOnly(value: string | string[]): boolean {
+  return typeof value === "string" && value.startsWith(DETOUR_MEMBER_PREFIX) && !value.includes(",") && !value.includes(";");
+}
+
+const DETOUR_MEMBER_PREFIX = `${BAGGAGE_MEMBER}=`;
 
 /** The raw `x-detour-token` value of any HeaderInput shape (repeated lines joined with ","). */
 function tokenHeaderValue(headers: HeaderInput): string | undefined {

@@ -35,19 +35,27 @@ function expectCarried(path: string): void {
 }
 
 test.each([
-  ["ESM, module.register(instrumentation hook) + setupDetour preload", "preload-esm.mjs"],
-  ["ESM, setupDetour preload without the loader hook", "preload-esm-no-loader.mjs"],
-])("%s: named and default node:http imports and fetch carry the override", async (_name, preload) => {
+  [
+    'ESM, module.register(instrumentation hook) + setupDetour({ outbound: "opentelemetry" }) preload',
+    "preload-esm.mjs",
+    { mode: "installed", outbound: "opentelemetry", instrumentations: ["http", "undici"] },
+  ],
+  [
+    "ESM, setupDetour preload without the loader hook (the light install)",
+    "preload-esm-no-loader.mjs",
+    { mode: "installed", outbound: "light", instrumentations: ["http", "undici"], instrumentationLoaded: false },
+  ],
+])("%s: named and default node:http imports and fetch carry the override", async (_name, preload, expected) => {
   upstream.hits.length = 0;
   const { setup, stderr } = await runApp(["--import", fixture(preload), fixture("app.mjs")]);
-  expect(setup).toEqual({ mode: "installed", instrumentations: ["http", "undici"] });
+  expect(setup).toEqual(expected);
   expect(stderr).not.toMatch(/has been loaded before/);
   for (const path of ["/esm-named-import", "/esm-default-import", "/esm-fetch"]) expectCarried(path);
 }, CHILD_TIMEOUT);
 
-test("CommonJS, --require preload (require of the ESM package): destructured http.request and fetch carry the override", async () => {
+test("CommonJS, --require preload (require of the ESM package, the light install): destructured http.request and fetch carry the override", async () => {
   upstream.hits.length = 0;
   const { setup } = await runApp(["--require", fixture("preload.cjs"), fixture("app.cjs")]);
-  expect(setup).toEqual({ mode: "installed", instrumentations: ["http", "undici"] });
+  expect(setup).toEqual({ mode: "installed", outbound: "light", instrumentations: ["http", "undici"], instrumentationLoaded: false });
   for (const path of ["/cjs-request", "/cjs-fetch"]) expectCarried(path);
 }, CHILD_TIMEOUT);

@@ -7,7 +7,7 @@ import { expect, test } from "vitest";
 import { describePropagationMatrix } from "./testing/matrix-rig.js";
 
 test("setupDetour installed everything in a process without an SDK", () => {
-  expect(setup.mode).toBe("installed");
+  expect(setup).toMatchObject({ mode: "installed", outbound: "opentelemetry" });
   expect(setup.contextManager).toBe("installed");
   expect(setup.instrumentations).toEqual(["http", "undici"]);
   expect((http.request as { __wrapped?: boolean }).__wrapped).toBe(true);

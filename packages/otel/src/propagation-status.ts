@@ -9,7 +9,6 @@ export interface PropagationStatus {
 }
 
 const PROBE_KEY = createContextKey("detour.probe");
-let contextManagerSeen = false;
 
 /**
  * Whether outbound calls can carry the override at all: a context manager must keep the context
@@ -17,9 +16,7 @@ let contextManagerSeen = false;
  * x-detour. Framework glue checks it at the first request and warns once when it is false.
  */
 export function propagationStatus(): PropagationStatus {
-  if (!contextManagerSeen) {
-    contextManagerSeen = context.with(ROOT_CONTEXT.setValue(PROBE_KEY, true), () => context.active().getValue(PROBE_KEY) === true);
-  }
+  const contextManager = context.with(ROOT_CONTEXT.setValue(PROBE_KEY, true), () => context.active().getValue(PROBE_KEY) === true);
   const fields = propagation.fields();
-  return { contextManager: contextManagerSeen, propagator: fields.includes(DETOUR_HEADER) || fields.includes(BAGGAGE_HEADER) };
+  return { contextManager, propagator: fields.includes(DETOUR_HEADER) || fields.includes(BAGGAGE_HEADER) };
 }

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { context } from "@opentelemetry/api";
+import { bindEmitter } from "./bind-emitter.js";
 import { incomingOverrides, type IncomingOverrides } from "./incoming-overrides.js";
 import { propagationStatus } from "./propagation-status.js";
 import { resolveRequestOptions, type RequestOverrideOptions } from "./request-options.js";
@@ -72,9 +73,9 @@ export function createRequestScope(options: RequestOverrideOptions | undefined, 
         );
       }
       // Listeners on req/res (body parsers, on-finished, Fastify's onResponse) run in the
-      // emitter's context otherwise. A no-op when instrumentation-http already bound them.
-      context.bind(incoming.context, request);
-      context.bind(incoming.context, response);
+      // emitter's context otherwise. Left to instrumentation-http when it bound them already.
+      bindEmitter(incoming.context, request);
+      bindEmitter(incoming.context, response);
       return incoming;
     },
     run(incoming, next) {

@@ -1,3 +1,4 @@
+import { channel } from "node:diagnostics_channel";
 import http from "node:http";
 import { context, diag, DiagLogLevel, propagation, ROOT_CONTEXT, defaultTextMapSetter } from "@opentelemetry/api";
 import { CompositePropagator, W3CTraceContextPropagator } from "@opentelemetry/core";
@@ -15,12 +16,19 @@ afterEach(() => {
 });
 
 describe("without an SDK", () => {
-  test("installs context manager, trace context + baggage + detour, http and undici", () => {
+  test("the light install by default: context manager, trace context + baggage + detour, channel injection, no instrumentation", () => {
     expect(propagationStatus()).toEqual({ contextManager: false, propagator: false });
     current = setupDetour();
-    expect(current).toMatchObject({ mode: "installed", contextManager: "installed", instrumentations: ["http", "undici"] });
+    expect(current).toMatchObject({ mode: "installed", outbound: "light", contextManager: "installed", instrumentations: ["http", "undici"] });
     expect(propagation.fields()).toEqual(["traceparent", "tracestate", "baggage", "x-detour", "x-detour-token"]);
     expect(propagationStatus()).toEqual({ contextManager: true, propagator: true });
+    expect(wrapped()).toBe(false);
+    expect(channel("undici:request:create").hasSubscribers).toBe(true);
+  });
+
+  test('outbound: "opentelemetry" registers instrumentation-http and -undici instead', () => {
+    current = setupDetour({ outbound: "opentelemetry" });
+    expect(current).toMatchObject({ mode: "installed", outbound: "opentelemetry", contextManager: "installed", instrumentations: ["http", "undici"] });
     expect(wrapped()).toBe(true);
   });
 
@@ -32,15 +40,22 @@ describe("without an SDK", () => {
   test("shutdown undoes everything; setup works again afterwards", () => {
     setupDetour().shutdown();
     expect(propagation.fields()).toEqual([]);
+    expect(propagationStatus().contextManager).toBe(false);
+    expect(channel("undici:request:create").hasSubscribers).toBe(false);
+    setupDetour({ outbound: "opentelemetry" }).shutdown();
     expect(wrapped()).toBe(false);
     current = setupDetour({ traceContext: false, undici: false });
     expect(propagation.fields()).toEqual(["baggage", "x-detour", "x-detour-token"]);
-    expect(current.instrumentations).toEqual(["http"]);
+    expect(current).toMatchObject({ contextManager: "installed", instrumentations: ["http"] });
   });
 
   test("bad options throw DetourError before anything is registered", () => {
     expect(() => setupDetour({ limits: { maxValueBytes: -1 } })).toThrow(DetourError);
+    expect(() => setupDetour({ outbound: "spans" as "light" })).toThrow(/outbound must be "light" or "opentelemetry"/);
+    expect(() => setupDetour({ http: { ignoreIncomingRequestHook: () => true } })).toThrow(/needs outbound: "opentelemetry"/);
+    expect(() => setupDetour({ outbound: "light", undici: {} })).toThrow(DetourError);
     expect(propagation.fields()).toEqual([]);
+    expect(propagationStatus().contextManager).toBe(false);
   });
 });
 
@@ -55,7 +70,7 @@ describe("with a propagator already registered (an SDK)", () => {
     propagation.setGlobalPropagator(sdkPropagator);
     try {
       current = setupDetour({ http: false, undici: false });
-      expect(current.mode).toBe("composed");
+      expect(current).toMatchObject({ mode: "composed", outbound: "opentelemetry", instrumentations: [] });
       expect(propagation.fields()).toEqual(["traceparent", "tracestate", "x-detour", "baggage", "x-detour-token"]);
       expect(messages.join("\n")).toMatch(/no W3C baggage/);
       const carrier: Record<string, string> = {};
@@ -67,6 +82,25 @@ describe("with a propagator already registered (an SDK)", () => {
       current = undefined;
     } finally {
       diag.disable();
+      propagation.disable();
+      context.disable();
+    }
+  });
+
+  test('outbound defaults to "opentelemetry" next to an SDK; "light" covers the uncovered clients with the channels', () => {
+    propagation.setGlobalPropagator(new CompositePropagator({ propagators: [new W3CTraceContextPropagator()] }));
+    try {
+      current = setupDetour();
+      // (Whether http is patched again is up to require-in-the-middle, which hooks a module once per process.)
+      expect(current).toMatchObject({ mode: "composed", outbound: "opentelemetry", instrumentations: ["http", "undici"] });
+      current.shutdown();
+      current = setupDetour({ outbound: "light" });
+      expect(current).toMatchObject({ mode: "composed", outbound: "light", instrumentations: ["http", "undici"] });
+      expect(wrapped()).toBe(false);
+      expect(channel("undici:request:create").hasSubscribers).toBe(true);
+      current.shutdown();
+      current = undefined;
+    } finally {
       propagation.disable();
       context.disable();
     }

@@ -3,26 +3,46 @@ import { createRequire, syncBuiltinESMExports } from "node:module";
 import { context, diag, propagation, type TextMapPropagator } from "@opentelemetry/api";
 import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
 import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from "@opentelemetry/core";
-import { registerInstrumentations, type Instrumentation } from "@opentelemetry/instrumentation";
-import { HttpInstrumentation, type HttpInstrumentationConfig } from "@opentelemetry/instrumentation-http";
-import { UndiciInstrumentation, type UndiciInstrumentationConfig } from "@opentelemetry/instrumentation-undici";
+import type { HttpInstrumentationConfig } from "@opentelemetry/instrumentation-http";
+import type { UndiciInstrumentationConfig } from "@opentelemetry/instrumentation-undici";
 import { BAGGAGE_HEADER, DETOUR_HEADER, DetourError } from "@detour/core";
 import { DetourPropagator } from "./detour-propagator.js";
+import { injectHttpRequests, type HttpInjection } from "./http-injection.js";
 import { setDefaultReadOptions } from "./incoming-overrides.js";
+import { registerOpenTelemetryInstrumentations } from "./opentelemetry-instrumentations.js";
 import { propagationStatus } from "./propagation-status.js";
 import { carrierConfigFromOptions, type ReadOverrideOptions } from "./read-options.js";
+import { injectUndiciRequests, UNDICI_REQUEST_CREATE } from "./undici-injection.js";
 
 export interface SetupDetourOptions extends ReadOverrideOptions {
   /**
-   * @opentelemetry/instrumentation-http for `http`/`https` clients and servers: `true` (default)
-   * registers it unless `http` is already instrumented (by an SDK's auto-instrumentations),
-   * `false` never does, an object is its config.
+   * How outbound calls get the propagation headers.
+   *
+   * "light": detour adds them itself when a request is created, through Node's diagnostics
+   * channels (undici and global fetch; node:http where Node publishes
+   * `http.client.request.created`, wrapped `request`/`get` where it does not). No spans, no
+   * OpenTelemetry instrumentation. Incoming requests are read by the framework glue
+   * (@detour/express, @detour/fastify, createRequestScope).
+   *
+   * "opentelemetry": @opentelemetry/instrumentation-http and -undici, which create a span for every
+   * request (non-recording without an SDK) and also read incoming requests of plain node:http
+   * servers.
+   *
+   * Default: "light" when no OpenTelemetry SDK is registered (no propagator, no context manager),
+   * "opentelemetry" when one is. A client an SDK's instrumentation already covers is left to it in
+   * both modes (two would send every header twice).
+   */
+  readonly outbound?: "light" | "opentelemetry";
+  /**
+   * node:http/node:https clients: `true` (default) covers them unless an SDK's instrumentation
+   * already does, `false` never does. With `outbound: "opentelemetry"`, an object is
+   * instrumentation-http's config.
    */
   readonly http?: boolean | HttpInstrumentationConfig;
   /**
-   * @opentelemetry/instrumentation-undici for global `fetch` and undici: `true` (default)
-   * registers it unless something already listens on undici's request channel, `false` never
-   * does, an object is its config. Two listeners would send every propagation header twice.
+   * Global `fetch` and undici: `true` (default) covers them unless something already listens on
+   * undici's request channel (an SDK's instrumentation-undici), `false` never does. With
+   * `outbound: "opentelemetry"`, an object is instrumentation-undici's config.
    */
   readonly undici?: boolean | UndiciInstrumentationConfig;
   /**
@@ -41,9 +61,11 @@ export interface DetourSetup {
    * "present": the global propagator already includes a DetourPropagator; nothing was changed.
    */
   readonly mode: "installed" | "composed" | "present";
+  /** How the clients in `instrumentations` get the headers: detour's own channels or OpenTelemetry's instrumentations. */
+  readonly outbound: "light" | "opentelemetry";
   /** "installed" when detour registered an AsyncLocalStorage context manager. */
   readonly contextManager: "installed" | "existing";
-  /** Instrumentations this call registered (already present ones are not repeated). */
+  /** The clients this call covers, the `outbound` way (those an SDK already covers are not repeated). */
   readonly instrumentations: readonly ("http" | "undici")[];
   readonly propagator: DetourPropagator;
   /** Undoes what this call registered (for tests and orderly shutdown). */
@@ -56,12 +78,13 @@ let active: DetourSetup | undefined;
  * One call, before the application loads its HTTP clients, that makes every outbound HTTP call
  * (http/https, global fetch, undici) forward the override of the request being handled.
  *
- * Without an OpenTelemetry SDK it registers an AsyncLocalStorage context manager, a composite
- * propagator (trace context + baggage + detour) and the http and undici instrumentations; no
- * tracer or exporter is needed (spans are non-recording). With an SDK already started it keeps
- * the SDK's context manager and propagator, appends DetourPropagator to that propagator, and adds
- * only the instrumentations the SDK did not. Call it after `sdk.start()`. A second call returns
- * the first call's result.
+ * Without an OpenTelemetry SDK it registers an AsyncLocalStorage context manager and a composite
+ * propagator (trace context + baggage + detour), and adds the headers to outbound requests through
+ * Node's diagnostics channels: no spans, no tracer, no exporter (the light install; `outbound`
+ * chooses OpenTelemetry's instrumentations instead). With an SDK already started it keeps the
+ * SDK's context manager and propagator, appends DetourPropagator to that propagator, and adds
+ * OpenTelemetry instrumentations only for the clients the SDK did not cover. Call it after
+ * `sdk.start()`. A second call returns the first call's result.
  */
 export function setupDetour(options?: SetupDetourOptions): DetourSetup {
   if (active !== undefined) return active;
@@ -70,10 +93,13 @@ export function setupDetour(options?: SetupDetourOptions): DetourSetup {
     "setupDetour",
   );
   const detour = new DetourPropagator(read);
+  const fields = propagation.fields();
+  const hadContextManager = propagationStatus().contextManager;
+  const outbound = chooseOutbound(options, fields.length !== 0 || hadContextManager);
 
   let contextManager: DetourSetup["contextManager"] = "existing";
   let installedManager: AsyncLocalStorageContextManager | undefined;
-  if (!propagationStatus().contextManager) {
+  if (!hadContextManager) {
     installedManager = new AsyncLocalStorageContextManager().enable();
     if (context.setGlobalContextManager(installedManager)) contextManager = "installed";
     else {
@@ -83,7 +109,6 @@ export function setupDetour(options?: SetupDetourOptions): DetourSetup {
     }
   }
 
-  const fields = propagation.fields();
   let mode: DetourSetup["mode"];
   let previous: TextMapPropagator | undefined;
   if (fields.includes(DETOUR_HEADER)) {
@@ -108,35 +133,49 @@ export function setupDetour(options?: SetupDetourOptions): DetourSetup {
     }
   }
 
-  const instrumentations: Instrumentation[] = [];
-  const names: ("http" | "undici")[] = [];
   const nodeRequire = createRequire(import.meta.url);
   const httpOption = options?.http ?? true;
   const httpByOthers = httpOption !== false && httpInstrumented(nodeRequire);
-  if (httpOption !== false && !httpByOthers) {
-    instrumentations.push(new HttpInstrumentation(httpOption === true ? {} : httpOption));
-    names.push("http");
-  }
+  const coverHttp = httpOption !== false && !httpByOthers;
   const undiciOption = options?.undici ?? true;
-  if (undiciOption !== false && !channel(UNDICI_REQUEST_CREATE).hasSubscribers) {
-    instrumentations.push(new UndiciInstrumentation(undiciOption === true ? {} : undiciOption));
-    names.push("undici");
+  const coverUndici = undiciOption !== false && !channel(UNDICI_REQUEST_CREATE).hasSubscribers;
+  const names: ("http" | "undici")[] = [];
+  if (coverHttp) names.push("http");
+  if (coverUndici) names.push("undici");
+
+  const undo: (() => void)[] = [];
+  let httpVia: HttpInjection | "instrumentation" | undefined;
+  if (outbound === "light") {
+    if (coverHttp) {
+      const injection = injectHttpRequests();
+      httpVia = injection.via;
+      undo.push(injection.remove);
+    }
+    if (coverUndici) undo.push(injectUndiciRequests());
+  } else {
+    undo.push(
+      registerOpenTelemetryInstrumentations({
+        http: coverHttp ? (httpOption === true ? {} : httpOption) : false,
+        undici: coverUndici ? (undiciOption === true ? {} : undiciOption) : false,
+      }),
+    );
+    if (coverHttp) httpVia = "instrumentation";
   }
-  const unload = instrumentations.length === 0 ? undefined : registerInstrumentations({ instrumentations });
   // An SDK's instrumentation patched the CommonJS exports just now (httpInstrumented required
   // http); ESM named imports still see the originals unless synced, so sync for it as well.
-  if (names.includes("http") || httpByOthers) patchLoadedHttp(nodeRequire);
+  if (httpVia === "instrumentation" || httpByOthers) patchLoadedHttp(nodeRequire);
 
   setDefaultReadOptions(read);
   const setup: DetourSetup = {
     mode,
+    outbound,
     contextManager,
     instrumentations: Object.freeze(names),
     propagator: detour,
     shutdown() {
       if (active !== setup) return;
       active = undefined;
-      unload?.();
+      for (const step of undo) step();
       if (mode === "installed") propagation.disable();
       if (mode === "composed" && previous !== undefined) {
         propagation.disable();
@@ -150,12 +189,38 @@ export function setupDetour(options?: SetupDetourOptions): DetourSetup {
     },
   };
   active = setup;
-  diag.debug("detour: setup", { mode, contextManager, instrumentations: names.join(",") });
+  diag.info(
+    outbound === "light"
+      ? "detour: light install: outbound headers added on diagnostics channels, no spans; incoming requests are read by the framework glue"
+      : "detour: outbound headers added by OpenTelemetry instrumentations",
+    { mode, contextManager, clients: names.join(","), http: httpVia ?? "not covered" },
+  );
   return setup;
 }
 
-/** Channel instrumentation-undici subscribes to; Node's global fetch publishes on it too. */
-const UNDICI_REQUEST_CREATE = "undici:request:create";
+/**
+ * The outbound mode: the option when given, else light unless an SDK is registered. An
+ * instrumentation config object makes sense only with OpenTelemetry's instrumentations.
+ */
+function chooseOutbound(options: SetupDetourOptions | undefined, sdkRegistered: boolean): DetourSetup["outbound"] {
+  const given = options?.outbound;
+  if (given !== undefined && given !== "light" && given !== "opentelemetry") {
+    throw new DetourError("invalid-options", `setupDetour: outbound must be "light" or "opentelemetry", got ${String(given)}`);
+  }
+  const outbound = given ?? (sdkRegistered ? "opentelemetry" : "light");
+  if (outbound === "light") {
+    for (const client of ["http", "undici"] as const) {
+      const value: unknown = options?.[client];
+      if (value !== undefined && typeof value !== "boolean") {
+        throw new DetourError(
+          "invalid-options",
+          `setupDetour: ${client} is an instrumentation config, which needs outbound: "opentelemetry"; with the light install it is true or false`,
+        );
+      }
+    }
+  }
+  return outbound;
+}
 
 /**
  * Requiring `http` lets any registered instrumentation (an SDK's) patch it now rather than

@@ -6,4 +6,4 @@
 import { setupDetour } from "../setup-detour.js";
 import { MATRIX_SETUP } from "./matrix-setup.js";
 
-export const setup = setupDetour({ ...MATRIX_SETUP, http: { disableIncomingRequestInstrumentation: true } });
+export const setup = setupDetour({ ...MATRIX_SETUP, outbound: "opentelemetry", http: { disableIncomingRequestInstrumentation: true } });

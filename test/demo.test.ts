@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { beforeAll, describe, expect, it } from "vitest";
 import { envoyBin } from "./support/envoy.js";
+import { isProcessAlive } from "./support/process-alive.js";
 
 const repo = fileURLToPath(new URL("../", import.meta.url));
 const bin = join(repo, "packages/cli/dist/bin.js");
@@ -38,15 +39,6 @@ function runDemo(args: string[], env: NodeJS.ProcessEnv = {}): Run {
   return { child, stdout: () => stdout, stderr: () => stderr, exit };
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** Waits (no time assertion: the test timeout bounds it) until `condition` holds. */
 async function until(condition: () => boolean): Promise<void> {
   while (!condition()) await new Promise((resolve) => setTimeout(resolve, 50));
@@ -55,7 +47,7 @@ async function until(condition: () => boolean): Promise<void> {
 /** Every process the demo reported is gone and its temp dir is removed. */
 async function expectCleanedUp(report: DemoJson): Promise<void> {
   expect(report.processes.length).toBeGreaterThanOrEqual(9); // ext-proc, Envoy, 7 instances (+ reaper)
-  await until(() => report.processes.every(({ pid }) => !alive(pid)));
+  await until(() => report.processes.every(({ pid }) => !isProcessAlive(pid)));
   expect(existsSync(report.dir)).toBe(false);
 }
 
@@ -111,7 +103,7 @@ describe("detour demo", () => {
     const report = JSON.parse(run.stdout()) as DemoJson;
     run.child.kill("SIGKILL");
     await run.exit;
-    await until(() => report.processes.every(({ pid }) => !alive(pid)));
+    await until(() => report.processes.every(({ pid }) => !isProcessAlive(pid)));
   }, 240_000);
 });
 

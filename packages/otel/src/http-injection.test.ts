@@ -3,14 +3,11 @@
 import http from "node:http";
 import https from "node:https";
 import { connect } from "node:net";
-import { context, diag, DiagLogLevel, propagation } from "@opentelemetry/api";
-import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
-import { CompositePropagator, W3CBaggagePropagator } from "@opentelemetry/core";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { startUpstream, type Upstream } from "../../../test/support/upstream.js";
-import { DetourPropagator } from "./detour-propagator.js";
 import { injectHttpRequests, type HttpInjection } from "./http-injection.js";
 import { withOverrides } from "./override-context.js";
+import { installLightGlobals } from "./testing/light-globals.js";
 
 /** Saved before injection starts, as a module loaded before setupDetour would. */
 const savedRequest = http.request;
@@ -21,19 +18,16 @@ const expected: HttpInjection = major > 22 || (major === 22 && minor >= 12) ? "c
 let upstream: Upstream;
 let injection: ReturnType<typeof injectHttpRequests>;
 const warnings: string[] = [];
+let uninstallGlobals: () => void;
 beforeAll(async () => {
-  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-  propagation.setGlobalPropagator(new CompositePropagator({ propagators: [new W3CBaggagePropagator(), new DetourPropagator()] }));
-  diag.setLogger({ error: () => {}, warn: (m: string) => warnings.push(m), info: () => {}, debug: () => {}, verbose: () => {} }, DiagLogLevel.WARN);
+  uninstallGlobals = installLightGlobals(warnings);
   injection = injectHttpRequests();
   upstream = await startUpstream("upstream", "v1");
 });
 afterAll(async () => {
   injection.remove();
   await upstream.close();
-  diag.disable();
-  propagation.disable();
-  context.disable();
+  uninstallGlobals();
 });
 
 const url = (path: string) => `http://127.0.0.1:${upstream.port}${path}`;

@@ -1,31 +1,25 @@
 // Global fetch and undici in the light install: headers added on `undici:request:create`.
 import { channel } from "node:diagnostics_channel";
-import { context, diag, DiagLogLevel, propagation } from "@opentelemetry/api";
-import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
-import { CompositePropagator, W3CBaggagePropagator } from "@opentelemetry/core";
 import { request as undiciRequest } from "undici";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { startUpstream, type Upstream } from "../../../test/support/upstream.js";
-import { DetourPropagator } from "./detour-propagator.js";
 import { withOverrides } from "./override-context.js";
+import { installLightGlobals } from "./testing/light-globals.js";
 import { injectUndiciRequests, UNDICI_REQUEST_CREATE } from "./undici-injection.js";
 
 let upstream: Upstream;
 let remove: () => void;
 const warnings: string[] = [];
+let uninstallGlobals: () => void;
 beforeAll(async () => {
-  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-  propagation.setGlobalPropagator(new CompositePropagator({ propagators: [new W3CBaggagePropagator(), new DetourPropagator()] }));
-  diag.setLogger({ error: () => {}, warn: (m: string) => warnings.push(m), info: () => {}, debug: () => {}, verbose: () => {} }, DiagLogLevel.WARN);
+  uninstallGlobals = installLightGlobals(warnings);
   remove = injectUndiciRequests();
   upstream = await startUpstream("upstream", "v1");
 });
 afterAll(async () => {
   remove();
   await upstream.close();
-  diag.disable();
-  propagation.disable();
-  context.disable();
+  uninstallGlobals();
 });
 
 const url = (path: string) => `http://127.0.0.1:${upstream.port}${path}`;

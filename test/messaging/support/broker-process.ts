@@ -3,6 +3,7 @@ import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFi
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { isProcessAlive } from "../../support/process-alive.js";
 
 export interface BrokerProcess {
   readonly pid: number;
@@ -77,10 +78,10 @@ export function childPids(pid: number): number[] {
 
 /** SIGTERM `pid`, SIGKILL after `graceMs`; resolves when it is gone. For processes we did not spawn ourselves. */
 export async function stopPid(pid: number, graceMs = 10_000): Promise<void> {
-  if (!alive(pid)) return;
+  if (!isProcessAlive(pid)) return;
   process.kill(pid, "SIGTERM");
   const deadline = Date.now() + graceMs;
-  while (alive(pid)) {
+  while (isProcessAlive(pid)) {
     if (Date.now() > deadline) {
       try {
         process.kill(pid, "SIGKILL");
@@ -106,15 +107,6 @@ export function brokerDir(kind: "kafka" | "rabbitmq" | "nats"): string {
   return dir;
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** SIGKILLs the recorded processes of broker dirs whose owner is gone, and removes the dirs. */
 export function reapOrphanedBrokers(): number {
   let reaped = 0;
@@ -127,7 +119,7 @@ export function reapOrphanedBrokers(): number {
     } catch {
       continue;
     }
-    if (alive(owner)) continue;
+    if (isProcessAlive(owner)) continue;
     let pids: number[] = [];
     try {
       pids = readFileSync(join(dir, "pids"), "utf8").split("\n").filter(Boolean).map(Number);
@@ -135,8 +127,8 @@ export function reapOrphanedBrokers(): number {
       // no process was started
     }
     for (const pid of pids) {
-      for (const child of childPids(pid)) if (alive(child)) process.kill(child, "SIGKILL");
-      if (alive(pid)) process.kill(pid, "SIGKILL");
+      for (const child of childPids(pid)) if (isProcessAlive(child)) process.kill(child, "SIGKILL");
+      if (isProcessAlive(pid)) process.kill(pid, "SIGKILL");
     }
     rmSync(dir, { recursive: true, force: true });
     reaped++;

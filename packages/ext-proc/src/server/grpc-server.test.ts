@@ -158,6 +158,26 @@ describe("GrpcServer", () => {
     expect(next.messages).toEqual(["?:y"]);
   });
 
+  it("answers INTERNAL for a request message that does not parse (health Check, a bidi method), and keeps serving", async () => {
+    const failing = (bytes: Buffer): Buffer => {
+      if (bytes.toString() === "bad") throw new Error("truncated message");
+      return bytes;
+    };
+    const health = new HealthImplementation({ "": "SERVING" });
+    const port = await start((s) => {
+      health.addToServer(s);
+      s.addService({ Chat: { ...ECHO.Chat, requestDeserialize: failing } }, { Chat: chatHandler });
+    });
+    // A varint field's tag with no value after it: the message cannot be parsed.
+    const check = await rawCall(port, "/grpc.health.v1.Health/Check", [Buffer.from([0, 0, 0, 0, 1, 0x08])]);
+    expect(check.headers["grpc-status"]).toBe(String(status.INTERNAL));
+    const chat = await rawCall(port, ECHO.Chat.path, [frame("bad"), frame("after")]);
+    expect(chat.headers["grpc-status"]).toBe(String(status.INTERNAL));
+    expect(chat.messages).toEqual([]);
+    const next = await rawCall(port, ECHO.Chat.path, [frame("y")]);
+    expect(next.messages).toEqual(["?:y"]);
+  });
+
   it("drops a connection that does not speak HTTP/2", async () => {
     const port = await start((s) => s.addService({ Chat: ECHO.Chat }, { Chat: chatHandler }));
     const outcome = await new Promise<string>((resolve) => {

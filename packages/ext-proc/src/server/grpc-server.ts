@@ -41,6 +41,8 @@ export interface GrpcServerOptions {
  */
 const MAX_SESSION_MEMORY_MB = 64;
 
+/** What a request message that does not parse deserializes to (its call has been ended). */
+const NOT_DESERIALIZED = Symbol("not deserialized");
 const CALL = Symbol("grpc call");
 const ROUTE = Symbol("grpc route");
 type CallStream = ServerHttp2Stream & { [CALL]: GrpcCall | undefined; [ROUTE]: Route };
@@ -131,7 +133,15 @@ export class GrpcServer {
       if (method.requestStream && !method.responseStream) {
         throw new DetourError("grpc-unsupported", `${method.path}: client-streaming methods are not supported by detour's gRPC server`);
       }
-      const deserialize = method.requestDeserialize;
+      const deserialize = (call: GrpcCall, bytes: Buffer): unknown => {
+        try {
+          return method.requestDeserialize(bytes);
+        } catch (error) {
+          // A message that does not parse ends its call, never the server (grpc-js answers the same way).
+          call.end(GrpcStatus.INTERNAL, `could not deserialize the request message: ${(error as Error).message}`);
+          return NOT_DESERIALIZED;
+        }
+      };
       const kind = method.requestStream ? "bidi" : method.responseStream ? "server-stream" : "unary";
       this.#routes.set(method.path, {
         kind,
@@ -139,10 +149,16 @@ export class GrpcServer {
         handler: handler as UnaryHandler | StreamHandler,
         deliver:
           kind === "bidi"
-            ? (call, bytes) => call.message(deserialize(bytes))
+            ? (call, bytes) => {
+                const message = deserialize(call, bytes);
+                if (message !== NOT_DESERIALIZED) call.message(message);
+              }
             : (call, bytes) => {
                 if (call.request !== undefined) call.end(GrpcStatus.UNIMPLEMENTED, `${method.path} takes exactly one request message`);
-                else call.request = deserialize(bytes);
+                else {
+                  const message = deserialize(call, bytes);
+                  if (message !== NOT_DESERIALIZED) call.request = message;
+                }
               },
       });
     }

@@ -180,12 +180,25 @@ export class GrpcCall {
 
   /** @internal a message of a bidi call goes to the handler's `data` listener. */
   message(message: unknown): void {
-    (this.#onData as ((message: unknown) => void) | undefined)?.(message);
+    try {
+      (this.#onData as ((message: unknown) => void) | undefined)?.(message);
+    } catch (error) {
+      this.#handlerThrew(error);
+    }
   }
 
   /** @internal the client half-closed. */
   halfClosed(): void {
-    this.#onEnd?.();
+    try {
+      this.#onEnd?.();
+    } catch (error) {
+      this.#handlerThrew(error);
+    }
+  }
+
+  /** A listener that throws ends its call with UNKNOWN; it never reaches the stream's emitter (and the process). */
+  #handlerThrew(error: unknown): void {
+    this.end(GrpcStatus.UNKNOWN, error instanceof Error ? error.message : String(error));
   }
 
   /** @internal the stream asks for its trailers (after the last DATA frame). */

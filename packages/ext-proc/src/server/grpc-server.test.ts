@@ -158,6 +158,27 @@ describe("GrpcServer", () => {
     expect(next.messages).toEqual(["?:y"]);
   });
 
+  it("answers UNKNOWN when a handler's data or end listener throws, and keeps serving", async () => {
+    const port = await start((s) =>
+      s.addService({ Chat: ECHO.Chat }, {
+        Chat: (call: GrpcCall) => {
+          call.on("data", (message: Buffer) => {
+            if (message.toString() === "throw") throw new Error("listener bug");
+            call.write(message);
+          });
+          call.on("end", () => {
+            throw new Error("end listener bug");
+          });
+        },
+      }),
+    );
+    const inData = await rawCall(port, ECHO.Chat.path, [frame("throw")]);
+    expect(inData.headers["grpc-status"]).toBe(String(status.UNKNOWN));
+    const inEnd = await rawCall(port, ECHO.Chat.path, [frame("fine")]);
+    expect(inEnd.messages).toEqual(["fine"]);
+    expect(inEnd.headers["grpc-status"]).toBe(String(status.UNKNOWN));
+  });
+
   it("answers INTERNAL for a request message that does not parse (health Check, a bidi method), and keeps serving", async () => {
     const failing = (bytes: Buffer): Buffer => {
       if (bytes.toString() === "bad") throw new Error("truncated message");

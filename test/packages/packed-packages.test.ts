@@ -208,11 +208,15 @@ describe.skipIf(!SERVER_SUPPORTED)("installed bins (Node >= 22)", () => {
   }, 60_000);
 });
 
-it(`the installed packages carry an override through node:http, Express and Fastify (OpenTelemetry JS ${EXPECTED_LINE}.x)`, async () => {
+it.each([
+  ["light", {}],
+  ["opentelemetry", { DETOUR_OUTBOUND: "opentelemetry" }],
+])(`the installed packages carry an override through node:http, Express and Fastify (outbound %s, OpenTelemetry JS ${EXPECTED_LINE}.x)`, async (outbound, env) => {
   copyFileSync(CARRY_OVERRIDE, join(project.dir, "carry-override.mjs"));
-  const result = await runCommand(process.execPath, ["carry-override.mjs"], { cwd: project.dir, timeoutMs: 60_000 });
+  const result = await runCommand(process.execPath, ["carry-override.mjs"], { cwd: project.dir, timeoutMs: 60_000, env });
   expect(result.code, result.stderr).toBe(0);
-  const report = JSON.parse(result.stdout) as { tried: string[]; hits: Array<{ path: string; detour: string | null; baggage: string | null }> };
+  const report = JSON.parse(result.stdout) as { outbound: string; tried: string[]; hits: Array<{ path: string; detour: string | null; baggage: string | null }> };
+  expect(report.outbound).toBe(outbound);
   expect(report.tried).toEqual(["node:http", "express", "fastify"]);
   expect(report.hits).toHaveLength(6);
   for (const hit of report.hits) expect(hit, hit.path).toMatchObject({ detour: "pricing=v2", baggage: "detour=pricing%3Dv2" });

@@ -27,7 +27,7 @@ export function markdownReport(result) {
   const t = targets;
   lines.push(`| skip path vs plain Envoy (2 vs 1) | rps ≥ ${t.skipVsPlain.minRps}, p99 ≤ ${t.skipVsPlain.maxP99} | rps ${x(t.skipVsPlain.rpsRatio)}, p99 ${x(t.skipVsPlain.p99Ratio)} | ${t.skipVsPlain.verdict} |`);
   lines.push(`| override path vs Go peer (3 vs 5) | rps ≥ ${t.overrideVsGo.minRps}, p99 ≤ ${t.overrideVsGo.maxP99} | rps ${x(t.overrideVsGo.rpsRatio)}, p99 ${x(t.overrideVsGo.p99Ratio)} | ${t.overrideVsGo.verdict} |`);
-  lines.push(`| detour ext_proc RSS under load | ≤ ${t.extProcRssMiB.max} MiB | ${num(t.extProcRssMiB.peakMiB, 1)} MiB peak | ${t.extProcRssMiB.verdict} |`);
+  lines.push(`| detour ext_proc RSS under load | ≤ ${t.extProcRssMiB.max} MiB | ${num(t.extProcRssMiB.peakMiB, 1)} MiB peak (private ${num(t.extProcRssMiB.privatePeakMiB, 1)} MiB) | ${t.extProcRssMiB.verdict} |`);
   lines.push(`| detour ext_proc CPU per 1k overridden requests | reported | ${num(t.extProcCpuPer1kOverridden.msPer1k, 0)} ms | ${t.extProcCpuPer1kOverridden.msPer1k === undefined ? "not measured" : "reported"} |`);
   lines.push(`| codec vs OTel W3CBaggagePropagator | ≥ ${t.codecVsOtel.min}× | ${x(t.codecVsOtel.ratio)} | ${t.codecVsOtel.verdict}${micro.codec?.reason ? ` (${micro.codec.reason})` : ""} |`);
   const wire = micro.wireReader;

@@ -19,9 +19,20 @@ export function cpuSeconds(pid) {
 
 /** Resident memory in MiB, or undefined when the process is gone. */
 export function rssMiB(pid) {
+  return residentMiB(pid)?.rss;
+}
+
+/**
+ * Resident memory in MiB: all of it (VmRSS) and its private part (RssAnon: heap, stacks, malloc),
+ * without the pages of mapped files (the node binary's code, shared libraries), which the
+ * page cache shares with every process running the same binary. Undefined when the process is gone.
+ */
+export function residentMiB(pid) {
   try {
-    const match = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
-    return match ? Number(match[1]) / 1024 : undefined;
+    const status = readFileSync(`/proc/${pid}/status`, "utf8");
+    const rss = /^VmRSS:\s+(\d+) kB/m.exec(status);
+    const anon = /^RssAnon:\s+(\d+) kB/m.exec(status);
+    return rss ? { rss: Number(rss[1]) / 1024, anon: anon ? Number(anon[1]) / 1024 : undefined } : undefined;
   } catch {
     return undefined;
   }
@@ -40,7 +51,7 @@ export function machineBusySeconds() {
 
 /**
  * Samples the given processes while a load runs: CPU seconds used between start() and stop(),
- * and RSS every `intervalMs` (peak and last).
+ * and RSS every `intervalMs` (peak and last, and the peak of its private part).
  */
 export function sampleProcesses(pids, intervalMs = 250) {
   const entries = Object.entries(pids).filter(([, pid]) => pid !== undefined);
@@ -48,13 +59,15 @@ export function sampleProcesses(pids, intervalMs = 250) {
   const startTime = process.hrtime.bigint();
   const startCpu = Object.fromEntries(entries.map(([name, pid]) => [name, cpuSeconds(pid)]));
   const rss = Object.fromEntries(entries.map(([name]) => [name, []]));
+  const anon = Object.fromEntries(entries.map(([name]) => [name, []]));
   // Last CPU reading per process: a process that exits before stop() (wrk) keeps this one,
   // short by at most one interval.
   const lastCpu = { ...startCpu };
   const sample = () => {
     for (const [name, pid] of entries) {
-      const value = rssMiB(pid);
-      if (value !== undefined) rss[name].push(value);
+      const value = residentMiB(pid);
+      if (value !== undefined) rss[name].push(value.rss);
+      if (value?.anon !== undefined) anon[name].push(value.anon);
       const cpu = cpuSeconds(pid);
       if (cpu !== undefined) lastCpu[name] = cpu;
     }
@@ -68,6 +81,7 @@ export function sampleProcesses(pids, intervalMs = 250) {
       startCpu[name] = cpuSeconds(pid);
       lastCpu[name] = startCpu[name];
       rss[name] = [];
+      anon[name] = [];
     },
     stop() {
       clearInterval(timer);
@@ -82,6 +96,7 @@ export function sampleProcesses(pids, intervalMs = 250) {
           cpuSeconds: end === undefined || startCpu[name] === undefined ? undefined : end - startCpu[name],
           rssPeakMiB: values.length ? Math.max(...values) : undefined,
           rssLastMiB: values.length ? values[values.length - 1] : undefined,
+          anonPeakMiB: anon[name].length ? Math.max(...anon[name]) : undefined,
         };
       }
       // CPU the machine spent on anything but the sampled processes (other people's builds and

@@ -139,7 +139,7 @@ describe("versions discovered from the cluster, routed through real Envoy", () =
     expect(topology.problems).toContainEqual(expect.objectContaining({ code: "no-baseline", message: expect.stringContaining("annotate its Service with detour.dev/baseline") }));
     expect(topology.services.map((service) => service.name)).not.toContain("search");
     const readyz = await (await fetch(`http://127.0.0.1:${rig.replicas[0]!.metricsPort}/readyz`)).text();
-    expect(readyz).toMatch(/^ready\n1 topology problem\(s\): see GET \/topology/);
+    expect(readyz).toMatch(/^ready\n1 topology problem\(s\): see GET \/status/);
     expect(metricValue(await rig.replicas[0]!.metrics(), "detour_ext_proc_kubernetes_topology_problems", { code: "no-baseline" })).toBe(1);
     await cluster.deleteVersion(search);
   });

@@ -100,15 +100,25 @@ describe.skipIf(unavailable !== undefined)("the detour-ext-proc image", () => {
   it("holds detour's packages and their production dependencies only", async () => {
     const listing = await nodeInside(
       name,
-      "const fs=require('fs');const top='/app/node_modules';const names=[];for(const e of fs.readdirSync(top)){if(e.startsWith('.'))continue;if(e.startsWith('@')){for(const s of fs.readdirSync(top+'/'+e))names.push(e+'/'+s)}else names.push(e)}console.log(JSON.stringify(names))",
+      "const fs=require('fs');const top='/app/node_modules';const names=[];const add=(n)=>names.push({name:n,version:JSON.parse(fs.readFileSync(top+'/'+n+'/package.json','utf8')).version});for(const e of fs.readdirSync(top)){if(e.startsWith('.'))continue;if(e.startsWith('@')){for(const s of fs.readdirSync(top+'/'+e))add(e+'/'+s)}else add(e)}console.log(JSON.stringify(names))",
     );
-    const installed = JSON.parse(listing.output) as string[];
-    expect(installed).toEqual(expect.arrayContaining(["@detour/ext-proc", "@detour/core", "@grpc/grpc-js", "pino"]));
-    // Packages the workspace's lockfile holds for development only must not be in the image.
-    const lock = JSON.parse(readFileSync(join(REPO_ROOT, "package-lock.json"), "utf8")) as { packages: Record<string, { dev?: boolean }> };
-    const devOnly = new Set(Object.entries(lock.packages).filter(([path, entry]) => entry.dev === true && path.startsWith("node_modules/")).map(([path]) => path.slice("node_modules/".length)));
-    expect(installed.filter((pkg) => devOnly.has(pkg))).toEqual([]);
-    for (const tool of ["typescript", "vitest", "@bufbuild/buf"]) expect(installed).not.toContain(tool);
+    const listed = JSON.parse(listing.output) as { name: string; version: string }[];
+    const installed = listed.map((pkg) => pkg.name);
+    expect(installed).toEqual(expect.arrayContaining(["@detour/ext-proc", "@detour/core", "grpc-health-check", "pino"]));
+    // No package version that the workspace's lockfile holds for development only is in the image
+    // (by name and version: a dependency can hold a production copy of a name whose hoisted copy
+    // in the workspace is another, development-only version).
+    const lock = JSON.parse(readFileSync(join(REPO_ROOT, "package-lock.json"), "utf8")) as { packages: Record<string, { dev?: boolean; version?: string }> };
+    const production = new Set<string>();
+    const development = new Set<string>();
+    for (const [path, entry] of Object.entries(lock.packages)) {
+      const at = path.lastIndexOf("node_modules/");
+      if (at === -1 || entry.version === undefined) continue;
+      (entry.dev === true ? development : production).add(`${path.slice(at + "node_modules/".length)}@${entry.version}`);
+    }
+    expect(listed.map((pkg) => `${pkg.name}@${pkg.version}`).filter((id) => development.has(id) && !production.has(id))).toEqual([]);
+    // grpc-js is a development dependency: its client drives the gRPC server's tests.
+    for (const tool of ["typescript", "vitest", "@bufbuild/buf", "@grpc/grpc-js"]) expect(installed).not.toContain(tool);
   });
 
   it("reloads when the ConfigMap volume is updated (kubelet's ..data swap) through the read-only mount", async () => {

@@ -168,6 +168,12 @@ const ENTRIES: Record<string, Entry> = {
   "scripts/test-messaging 22": { skip: "a messaging lane of .ci/run" },
   "scripts/test-messaging 24 test/messaging/propagation.test.ts": { skip: "a messaging lane of .ci/run" },
   '"$(scripts/install-node 22)" bench/messaging.ts --messages 20000 --rounds 5': { skip: "a benchmark (minutes of broker load, reported, never asserted)" },
+  [[
+    "node bench/server-cpu.mjs --servers detour@24",
+    `--variant '{"id":"semi2","node":"24","nodeArgs":["--max-semi-space-size=2","--max-old-space-size=256"]}'`,
+    `--variant '{"id":"semi1","node":"24","nodeArgs":["--max-semi-space-size=1","--max-old-space-size=256"]}'`,
+    `--variant '{"id":"semi2-old128","node":"24","nodeArgs":["--max-semi-space-size=2","--max-old-space-size=128"]}'`,
+  ].join(" ")]: { skip: "a benchmark (minutes of load on both cores, reported, never asserted)" },
 };
 
 const documented = documentedCommands();

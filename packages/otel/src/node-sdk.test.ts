@@ -1,10 +1,8 @@
 // A service on the plain OpenTelemetry NodeSDK; setupDetour composes with it.
 import { exporter, setup } from "./testing/node-sdk-first.js";
-import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
 import { propagation, SpanKind } from "@opentelemetry/api";
 import { afterAll, expect, test } from "vitest";
-import { describePropagationMatrix } from "./testing/matrix-rig.js";
+import { describePropagationMatrix, startNodeHttpService } from "./testing/matrix-rig.js";
 import { startUpstream } from "../../../test/support/upstream.js";
 import { withOverrides } from "./override-context.js";
 
@@ -40,21 +38,4 @@ test("tracing still works: traceparent goes out with the override and client spa
   }
 });
 
-describePropagationMatrix("node:http on NodeSDK", async (handle) => {
-  const server = createServer((req, res) => {
-    handle(req.url ?? "/").then(
-      (answer) => res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(answer)),
-      (error: unknown) => res.writeHead(500).end(String(error)),
-    );
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-        exporter.reset();
-      }),
-  };
-});
+describePropagationMatrix("node:http on NodeSDK", async (handle) => startNodeHttpService(handle, undefined, () => exporter.reset()));

@@ -3,7 +3,8 @@
  * test) receives each request and, while handling it, calls a real upstream; the upstream records
  * what arrived. Shared by the otel (plain node:http), express and fastify tests.
  */
-import type { IncomingHttpHeaders } from "node:http";
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import { request as undiciRequest } from "undici";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
@@ -33,6 +34,35 @@ export interface CaseAnswer {
 export type CaseHandler = (path: string) => Promise<CaseAnswer>;
 
 export type StartServer = (handle: CaseHandler) => Promise<MatrixServer>;
+
+/**
+ * A plain node:http service that answers every case with `handle`. `around` runs each request's
+ * handling (the light install reads the override there first); `onClose` runs when it is closed.
+ */
+export async function startNodeHttpService(
+  handle: CaseHandler,
+  around: (request: IncomingMessage, response: ServerResponse, answer: () => void) => void = (_request, _response, answer) => answer(),
+  onClose?: () => void,
+): Promise<MatrixServer> {
+  const server = createServer((req, res) => {
+    around(req, res, () => {
+      handle(req.url ?? "/").then(
+        (answer) => res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(answer)),
+        (error: unknown) => res.writeHead(500).end(String(error)),
+      );
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+        onClose?.();
+      }),
+  };
+}
 
 let upstream: Upstream | undefined;
 

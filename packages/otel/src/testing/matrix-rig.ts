@@ -3,7 +3,7 @@
  * test) receives each request and, while handling it, calls a real upstream; the upstream records
  * what arrived. Shared by the otel (plain node:http), express and fastify tests.
  */
-import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from "node:http";
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import { request as undiciRequest } from "undici";
@@ -52,7 +52,12 @@ export async function startNodeHttpService(
       );
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return listening(server.listen(0, "127.0.0.1"), onClose);
+}
+
+/** Waits until `server` (listening on 127.0.0.1) is bound; its base URL, and a close that ends every connection. */
+export async function listening(server: Server, onClose?: () => void): Promise<MatrixServer> {
+  if (!server.listening) await new Promise<void>((resolve) => server.once("listening", () => resolve()));
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     close: () =>

@@ -20,8 +20,8 @@ const RULES: readonly { readonly name: string; readonly pattern: RegExp }[] = [
   { name: "an issue number", pattern: /\bissues?\s*#?\d/i },
   { name: "a reference to the issue as a document", pattern: /\bthe issues?('s)?\b/i },
   { name: "a document outside the repository", pattern: /\b(DESIGN|STYLE)\.md\b|shared\/research|\.\.\/shared\b/ },
-  { name: "a round of work", pattern: /\bthis round\b/i },
-  { name: "a time of day of earlier work", pattern: /\b(the )?morning('s)? run\b/i },
+  { name: "a round of work", pattern: /\bthis\s+round\b/i },
+  { name: "a time of day of earlier work", pattern: /\b(the\s+)?morning('s)?\s+run\b/i },
   { name: "an earlier value", pattern: /\(was \d/i },
 ];
 
@@ -52,7 +52,16 @@ describe("product files", () => {
   });
 
   it("catches each kind of phrase it is meant to", () => {
-    const samples = ["arrives with issue 7", "(DESIGN.md §2)", "Work done this round", "the morning run", "89 MiB (was 129/171 MiB)", "not in the issue's list", "see ../shared/notes"];
+    // Each sample is put together from pieces, so that this file holds none of the phrases itself.
+    const samples = [
+      ["arrives with issue ", "7"],
+      ["(DESIGN", ".md §2)"],
+      ["Work done this ", "round"],
+      ["the morning ", "run"],
+      ["89 MiB (was ", "129/171 MiB)"],
+      ["not in the issue's ", "list"],
+      ["see ..", "/shared/notes"],
+    ].map((pieces) => pieces.join(""));
     for (const sample of samples) expect(RULES.some((rule) => rule.pattern.test(sample)), sample).toBe(true);
     for (const fine of ["envoyproxy/envoy#35388", "zod issue codes", "against that round's plain Envoy", "issuedAt"]) expect(RULES.some((rule) => rule.pattern.test(fine)), fine).toBe(false);
   });

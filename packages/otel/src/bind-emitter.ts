@@ -7,14 +7,15 @@ import { context, type Context } from "@opentelemetry/api";
  * emitter fires from (the connection's). OpenTelemetry's context managers do this with
  * `context.bind(ctx, emitter)`, which sets eight methods and a listener map on the emitter itself.
  *
- * Express gives every `req` and `res` a new prototype (`Object.setPrototypeOf(req, app.request)`),
- * and V8 then makes each property added to that object afterwards a slow, map-creating store: on a
- * hello-world route, OpenTelemetry's binding of `req` and `res` took more CPU than everything else
- * the request did. So this adds no property to the emitter when its prototype is such a per-app
- * object: it defines the listener methods once on that prototype (Express documents `app.request`
- * and `app.response` as the place to extend) and keeps each emitter's context in a WeakMap.
- * Emitters whose prototype is a class's own (plain `node:http`, Fastify's `request.raw`) get the
- * methods on the instance, which is cheap there, so no class prototype is ever changed.
+ * Express gives every `req` and `res` a new prototype (`Object.setPrototypeOf(req, app.request)`);
+ * OpenTelemetry's binding of such an object (eight method-valued own properties per request) took
+ * more CPU on a hello-world route than everything else the request did. So when an emitter's
+ * prototype is such a per-app object, this defines the listener methods once on that prototype
+ * (Express documents `app.request` and `app.response` as the place to extend). Emitters whose
+ * prototype is a class's own (plain `node:http`, Fastify's `request.raw`) get the methods on the
+ * instance, so no class prototype is ever changed. Either way the emitter's binding is one
+ * symbol-keyed own property: a WeakMap entry per request costs several times more, mostly in
+ * the young-generation GC, which must trace ephemeron entries whose keys die young.
  *
  * Each listener is wrapped once, and the wrapper's `listener` property points at the original,
  * which is how Node's own `once` wrappers let `removeListener(type, original)`, `listeners()` and
@@ -38,7 +39,11 @@ interface Unbound {
   readonly prependListener: AddListener;
 }
 
-const bindings = new WeakMap<EventEmitter, Binding>();
+/** The own property holding a bound emitter's Binding. */
+const BINDING: unique symbol = Symbol("detour.emitterBinding");
+
+type BindableEmitter = EventEmitter & { [BINDING]?: Binding };
+
 /** Per-app prototypes that have the binding-aware methods. */
 const patchedPrototypes = new WeakMap<object, Unbound>();
 
@@ -46,7 +51,7 @@ const patchedPrototypes = new WeakMap<object, Unbound>();
 function inContext(ctx: Context, listener: Listener): Listener {
   if (typeof listener !== "function") return listener;
   const wrapper = function (this: unknown, ...args: unknown[]): unknown {
-    return context.with(ctx, () => listener.apply(this, args));
+    return context.with(ctx, listener, this, ...args);
   };
   (wrapper as Listener & { listener: Listener }).listener = listener;
   return wrapper;
@@ -60,7 +65,7 @@ function onceInContext(emitter: EventEmitter, type: string | symbol, ctx: Contex
     if (fired) return undefined;
     fired = true;
     emitter.removeListener(type, wrapper);
-    return ctx === undefined ? listener.apply(this, args) : context.with(ctx, () => listener.apply(this, args));
+    return ctx === undefined ? listener.apply(this, args) : context.with(ctx, listener, this, ...args);
   };
   (wrapper as Listener & { listener: Listener }).listener = listener;
   return wrapper;
@@ -68,7 +73,7 @@ function onceInContext(emitter: EventEmitter, type: string | symbol, ctx: Contex
 
 /** What an emitter's listener methods do: its binding, or for an unbound one the methods it had. */
 function bindingOf(emitter: EventEmitter): Binding | Unbound {
-  const binding = bindings.get(emitter);
+  const binding = (emitter as BindableEmitter)[BINDING];
   if (binding !== undefined) return binding;
   // An unbound emitter reaching these methods inherits them from a patched prototype.
   for (let proto = Object.getPrototypeOf(emitter) as object | null; proto !== null; proto = Object.getPrototypeOf(proto) as object | null) {
@@ -113,13 +118,15 @@ function isClassPrototype(proto: object | null): boolean {
   return typeof ctor === "function" && (ctor as { prototype?: unknown }).prototype === proto;
 }
 
-function patchPrototype(proto: object & Partial<Record<keyof typeof METHODS, unknown>>): void {
-  if (patchedPrototypes.has(proto)) return;
+/** Gives a per-app prototype the binding-aware methods; returns the methods it had before. */
+function patchPrototype(proto: object & Partial<Record<keyof typeof METHODS, unknown>>): Unbound {
   // The methods the prototype chain gave before, which unbound emitters keep getting.
-  patchedPrototypes.set(proto, { on: proto.on as AddListener, prependListener: proto.prependListener as AddListener });
+  const previous: Unbound = { on: proto.on as AddListener, prependListener: proto.prependListener as AddListener };
+  patchedPrototypes.set(proto, previous);
   for (const [name, method] of Object.entries(METHODS)) {
     Object.defineProperty(proto, name, { value: method, writable: true, configurable: true, enumerable: false });
   }
+  return previous;
 }
 
 /**
@@ -134,18 +141,18 @@ export function bindEmitter(ctx: Context, emitter: EventEmitter): void {
     context.bind(ctx, emitter);
     return;
   }
-  const current = bindings.get(emitter);
+  const bindable = emitter as BindableEmitter;
+  const current = Object.hasOwn(bindable, BINDING) ? bindable[BINDING] : undefined;
   if (current !== undefined) {
-    bindings.set(emitter, { ...current, ctx });
+    bindable[BINDING] = { ...current, ctx };
     return;
   }
   const proto = Object.getPrototypeOf(emitter) as object | null;
-  if (proto !== null && !isClassPrototype(proto)) {
-    patchPrototype(proto);
-    const previous = patchedPrototypes.get(proto) as Unbound;
-    bindings.set(emitter, { ctx, on: previous.on, prependListener: previous.prependListener });
+  const previous = proto === null ? undefined : (patchedPrototypes.get(proto) ?? (isClassPrototype(proto) ? undefined : patchPrototype(proto)));
+  if (previous !== undefined) {
+    bindable[BINDING] = { ctx, on: previous.on, prependListener: previous.prependListener };
     return;
   }
-  bindings.set(emitter, { ctx, on: emitter.on as AddListener, prependListener: emitter.prependListener as AddListener });
+  bindable[BINDING] = { ctx, on: emitter.on as AddListener, prependListener: emitter.prependListener as AddListener };
   Object.assign(emitter, METHODS);
 }

@@ -81,6 +81,30 @@ function tokenHeaderValue(headers: HeaderInput): string | undefined {
 
 const TOKEN_NAMES: readonly string[] = [TOKEN_HEADER];
 
+/** The inputs and result of the last requestContext call. */
+interface BuiltContext {
+  readonly parent: Context;
+  readonly set: OverrideSet;
+  readonly token: string | undefined;
+  readonly ctx: Context;
+}
+
+let lastBuilt: BuiltContext | undefined;
+
+/**
+ * `parent` with exactly `set` and `token`. Contexts are immutable, so requests built from the same
+ * parent, the same set (readCarriers hands out one cached instance per header value) and the same
+ * token share one: the common cases, a run of requests with the same override or with none, then
+ * cost no baggage or context copies.
+ */
+function requestContext(parent: Context, set: OverrideSet, token: string | undefined): Context {
+  const last = lastBuilt;
+  if (last !== undefined && last.parent === parent && last.set === set && last.token === token) return last.ctx;
+  const ctx = setOverrideToken(setOverrides(parent, set), token);
+  lastBuilt = { parent, set, token, ctx };
+  return ctx;
+}
+
 /** Options set by setupDetour, used by framework glue that was not given its own. */
 let processDefaults: CarrierConfig | undefined;
 
@@ -106,7 +130,7 @@ export function incomingOverrides(
   // The token is set from the headers too, not taken from the parent: the parent may not have been
   // extracted from this request (see extractedParent), and a credential must not outlive its request.
   const token = tokenFromHeader(tokenHeaderValue(headers));
-  const ctx = setOverrideToken(setOverrides(extractedParent(headers, parent), result.set), token);
+  const ctx = requestContext(extractedParent(headers, parent), result.set, token);
   return {
     set: result.set,
     source: result.source,

@@ -12,6 +12,7 @@ import { spawn } from "node:child_process";
 import { connect, createServer } from "node:http2";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { wholeNumberOption } from "./harness/cli-options.mjs";
 import { median } from "./harness/statistics.mjs";
 
 const { values } = parseArgs({
@@ -22,8 +23,8 @@ const { values } = parseArgs({
     role: { type: "string" },
   },
 });
-const STREAMS = Number(values.streams);
-const CONCURRENCY = Number(values.concurrency);
+const STREAMS = wholeNumberOption(values, "streams");
+const CONCURRENCY = wholeNumberOption(values, "concurrency");
 const HEAP_FLAGS = ["--max-semi-space-size=4", "--max-old-space-size=256"];
 
 if (values.role === "server") {
@@ -72,7 +73,11 @@ if (values.role === "server") {
     const proc = spawn(values.node, [...HEAP_FLAGS, "--trace-gc-nvp", fileURLToPath(import.meta.url), "--role", role, "--streams", String(STREAMS), "--concurrency", String(CONCURRENCY)], { stdio: ["pipe", "pipe", "pipe"] });
     let output = "";
     proc.stdout.setEncoding("utf8").on("data", (chunk) => (output += chunk));
-    const exited = new Promise((resolve) => proc.on("exit", resolve));
+    // A --node that cannot be started ends the run with its error instead of waiting forever.
+    const exited = new Promise((resolve, reject) => {
+      proc.on("exit", resolve);
+      proc.on("error", (error) => reject(new Error(`cannot start ${values.node}: ${error.message}`)));
+    });
     return { proc, output: () => output, exited };
   };
 
@@ -82,7 +87,7 @@ if (values.role === "server") {
       const match = /listening (\d+)/.exec(chunk);
       if (match) resolve(Number(match[1]));
     });
-    server.exited.then(() => reject(new Error("the server child exited before listening")));
+    server.exited.then(() => reject(new Error("the server child exited before listening")), reject);
   });
   const session = connect(`http://127.0.0.1:${port}`);
   const request = Buffer.alloc(300, 2);

@@ -25,6 +25,7 @@ import { PATH, SCENARIOS, TOPOLOGY } from "./harness/scenarios.mjs";
 import { startUpstream, topologyFlag } from "./harness/stacks.mjs";
 import { runWrk } from "./harness/wrk-runner.mjs";
 import { istioVariantBootstrap } from "./harness/istio-shape.mjs";
+import { wholeNumberOption } from "./harness/cli-options.mjs";
 
 const ROUTE_HEADER = "x-detour-route";
 const EXT_PROC = "envoy.filters.http.ext_proc";
@@ -164,10 +165,9 @@ async function main() {
   const reference = values.reference;
   const ids = values.only ? [reference, ...values.only.split(",").filter((id) => id !== reference)] : [reference, ...Object.keys(VARIANTS).filter((id) => id !== reference)];
   for (const id of ids) if (!VARIANTS[id]) throw new Error(`unknown variant '${id}' (have: ${Object.keys(VARIANTS).join(", ")})`);
-  const seconds = Number(values.seconds);
-  const rounds = Number(values.rounds);
   // wrk takes whole seconds only.
-  if (!Number.isInteger(seconds) || seconds < 1 || !Number.isInteger(rounds) || rounds < 1) throw new Error("--seconds and --rounds must be whole numbers >= 1");
+  const seconds = wholeNumberOption(values, "seconds");
+  const rounds = wholeNumberOption(values, "rounds");
   const tools = await benchTools({ rust: "skip" });
   const upstream = await startUpstream({ bin: tools.upstream, topology: TOPOLOGY, cpus: CPUS.upstream });
   const peer = startChild("go-extproc", tools["go-extproc"], ["-listen", "127.0.0.1:0", "-topology", topologyFlag(TOPOLOGY)], { cpus: CPUS.extProc });

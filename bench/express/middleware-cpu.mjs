@@ -12,6 +12,7 @@ import { IncomingMessage, ServerResponse } from "node:http";
 import { Socket } from "node:net";
 import { parseArgs } from "node:util";
 import { pickMiddleware, pickSetup } from "./pick-middleware.mjs";
+import { wholeNumberOption } from "../harness/cli-options.mjs";
 import { median } from "../harness/statistics.mjs";
 
 const { values } = parseArgs({
@@ -22,6 +23,8 @@ const { values } = parseArgs({
     requests: { type: "string", default: "100000" },
   },
 });
+const requests = wholeNumberOption(values, "requests");
+const rounds = wholeNumberOption(values, "rounds");
 if (values.light) {
   const picked = await pickSetup();
   if (picked.setupDetour === undefined) throw new Error(picked.reason);
@@ -59,14 +62,13 @@ const variants = [
   { name: "next() only", middleware: noop, samples: [] },
   { name: picked.name, middleware: picked.middleware, samples: [] },
 ];
-const requests = Number(values.requests);
 const run = (variant) => {
   const start = process.hrtime.bigint();
   for (let i = 0; i < requests; i++) oneRequest(variant.middleware);
   return Number(process.hrtime.bigint() - start) / requests;
 };
 for (const variant of variants) run(variant);
-for (let round = 0; round < Number(values.rounds); round++) {
+for (let round = 0; round < rounds; round++) {
   for (const variant of round % 2 === 0 ? variants : [...variants].reverse()) variant.samples.push(run(variant));
 }
 const [base, detour] = variants.map((variant) => median(variant.samples));

@@ -47,7 +47,7 @@ export type { Problem, ProblemCode } from "./problem.js";
 export { parseOverrides, type ParseOptions, type ParseResult } from "./parse-overrides.js";
 export { aliasName, formatAlias, type AliasSpec } from "./aliases.js";
 export { readHeaderValues, type HeaderInput, type HeadersLike } from "./header-input.js";
-export { readCarriers, type CarrierReadResult, type CarrierReport } from "./read-carriers.js";
+export { readCarriers, readCarrierValues, type CarrierReadResult, type CarrierReport } from "./read-carriers.js";
 export { writeCarriers, type WritableHeaders } from "./write-carriers.js";
 export { baggageWithOverride, decodeBaggageValue, encodeBaggageValue, removeBaggageMembers } from "./baggage.js";
 export { requestedVersion, type RequestedVersion } from "./requested-version.js";

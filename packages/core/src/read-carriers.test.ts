@@ -5,7 +5,7 @@ import { DetourError } from "./detour-error.js";
 import type { HeaderInput } from "./header-input.js";
 import type { OverrideLimits } from "./limits.js";
 import type { CarrierConfig } from "./carrier-config.js";
-import { readCarriers } from "./read-carriers.js";
+import { readCarriers, readCarrierValues, type CarrierReport } from "./read-carriers.js";
 import { createCarrierConfig } from "./carrier-config.js";
 
 interface CarrierCase {
@@ -103,11 +103,50 @@ describe("readCarriers: reports and strict mode", () => {
     expect(readCarriers({ "x-detour": [undefined, "a=1", 7] } as unknown as HeaderInput).set.toString()).toBe("a=1");
   });
 
-  it("returns fresh result arrays every call", () => {
-    const a = readCarriers({ "x-detour": "pricing=v2" });
-    const b = readCarriers({ "x-detour": "pricing=v2" });
-    expect(a.problems).not.toBe(b.problems);
-    expect(a.carriers).not.toBe(b.carriers);
+  it("returns frozen results, shared between calls with the same config and carrier values", () => {
+    const a = readCarriers({ "x-detour": "pricing=v2", baggage: "detour=pricing%3Dv2" });
+    const b = readCarriers({ baggage: "detour=pricing%3Dv2", "X-Detour": "pricing=v2", accept: "*/*" });
+    expect(b).toBe(a);
+    for (const frozen of [a, a.carriers, a.problems, a.conflicts, a.carriers[0], a.carriers[0]?.problems]) {
+      expect(Object.isFrozen(frozen)).toBe(true);
+    }
+    expect(() => (a.carriers as CarrierReport[]).push(a.carriers[0] as CarrierReport)).toThrow(TypeError);
+  });
+
+  it("reads again when the config or a carrier value differs from the call before", () => {
+    const values = { "x-detour": "a=1,b=2" };
+    expect(readCarriers(values).set.toString()).toBe("a=1,b=2");
+    const limited = readCarriers(values, createCarrierConfig({ limits: { maxEntries: 1 } }));
+    expect(limited.set.isEmpty).toBe(true);
+    expect(limited.problems.map((p) => p.code)).toEqual(["too-many-entries"]);
+    expect(readCarriers({ "x-detour": "a=1,b=3" }).set.toString()).toBe("a=1,b=3");
+    expect(readCarriers({ "x-detour": "a=1,b=3", baggage: "detour=c%3D3" }).conflicts).toEqual(["baggage"]);
+    expect(readCarriers({ "x-detour": "a=1,b=3" }).conflicts).toEqual([]);
+  });
+
+  it("readCarrierValues reads values given in the config's header name order as readCarriers reads the headers", () => {
+    const config = createCarrierConfig({ aliases: [{ header: "x-override", format: "pairs" }] });
+    expect(config.headerNames).toEqual(["x-detour", "baggage", "x-override"]);
+    const cases: (string | undefined)[][] = [
+      ["pricing=v2", "detour=pricing%3Dv2", undefined],
+      [undefined, undefined, "pricing:v3"],
+      ["cart=pr-7", undefined, "pricing:v3"],
+      ["pricing", "detour=x%ZZ", undefined],
+      [undefined, undefined, undefined],
+    ];
+    for (const values of cases) {
+      const headers = Object.fromEntries(config.headerNames.flatMap((name, i) => (values[i] === undefined ? [] : [[name, values[i]]])));
+      expect(readCarrierValues(values, config)).toEqual(readCarriers(headers, config));
+      // Entries past the config's names are not carriers.
+      expect(readCarrierValues([...values, "pricing=v9"], config).set.toString()).toBe(readCarriers(headers, config).set.toString());
+    }
+    expect(readCarrierValues(["pricing=v2"]).set.toString()).toBe("pricing=v2");
+  });
+
+  it("reports the problems of a repeated bad value on every call, and strict mode throws every time", () => {
+    for (let i = 0; i < 2; i++) expect(readCarriers({ "x-detour": "pricing" }).problems).toHaveLength(1);
+    const strict = createCarrierConfig({ strict: true });
+    for (let i = 0; i < 2; i++) expect(() => readCarriers({ "x-detour": "pricing" }, strict)).toThrow(DetourError);
   });
 
   it("uses configured limits", () => {

@@ -17,7 +17,7 @@ export interface CarrierReport {
   readonly raw: string;
   /** The valid entries it held (empty when it was ignored whole). */
   readonly set: OverrideSet;
-  readonly problems: Problem[];
+  readonly problems: readonly Problem[];
 }
 
 export interface CarrierReadResult {
@@ -26,11 +26,25 @@ export interface CarrierReadResult {
   /** The winning carrier's name, undefined when no carrier held a valid entry. */
   readonly source: string | undefined;
   /** Every problem of every carrier, in precedence order. */
-  readonly problems: Problem[];
+  readonly problems: readonly Problem[];
   /** Carriers whose non-empty set disagrees with the winner (the sidecar rewrites and counts them). */
-  readonly conflicts: string[];
+  readonly conflicts: readonly string[];
   /** Every present carrier in precedence order. */
-  readonly carriers: CarrierReport[];
+  readonly carriers: readonly CarrierReport[];
+}
+
+/** The last answer without problems, and the config and header values it was read from. */
+interface LastRead {
+  readonly config: CarrierConfig;
+  readonly values: readonly (string | undefined)[];
+  readonly result: CarrierReadResult;
+}
+
+let lastRead: LastRead | undefined;
+
+function sameValues(a: readonly (string | undefined)[], b: readonly (string | undefined)[]): boolean {
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /**
@@ -41,11 +55,49 @@ export interface CarrierReadResult {
  * checked it at startup; default: no aliases, DEFAULT_LIMITS. Never throws unless the config is
  * `strict`, not even for unchecked options from plain JavaScript (their invalid aliases are
  * skipped and out-of-range limits read as the defaults).
+ *
+ * Results are frozen, so they can be shared: a request carrying the same carrier values as the
+ * one before (the common case: a run of requests with the same override, or with none) gets the
+ * previous result back without any parsing, as long as that one had no problems.
  */
 export function readCarriers(headers: HeaderInput, config?: CarrierConfig): CarrierReadResult {
   const checked = carrierConfigFor(config);
+  return readCheckedValues(readHeaderValues(headers, checked.headerNames), checked);
+}
+
+/**
+ * readCarriers for header values read already: `values[i]` is the value of
+ * `config.headerNames[i]` (lines joined with ","; undefined when absent), as readHeaderValues
+ * returns them. For callers that have the values without scanning every header name, such as
+ * framework glue reading Node's `IncomingMessage.headers`, whose names Node lower-cases. Entries
+ * after the config's names are ignored (they only keep the previous result from being reused
+ * when they differ).
+ */
+export function readCarrierValues(values: readonly (string | undefined)[], config?: CarrierConfig): CarrierReadResult {
+  return readCheckedValues(values, carrierConfigFor(config));
+}
+
+function readCheckedValues(values: readonly (string | undefined)[], checked: CarrierConfig): CarrierReadResult {
+  const last = lastRead;
+  if (last !== undefined && last.config === checked && last.values.length === values.length && sameValues(last.values, values)) {
+    return last.result;
+  }
+  const result = freezeResult(parseValues(values, checked));
+  if (result.problems.length === 0) lastRead = { config: checked, values: [...values], result };
+  return result;
+}
+
+function freezeResult(result: CarrierReadResult): CarrierReadResult {
+  for (const report of result.carriers) Object.freeze(report.problems);
+  for (const report of result.carriers) Object.freeze(report);
+  Object.freeze(result.carriers);
+  Object.freeze(result.conflicts);
+  Object.freeze(result.problems);
+  return Object.freeze(result);
+}
+
+function parseValues(values: readonly (string | undefined)[], checked: CarrierConfig): CarrierReadResult {
   const limits = checked.limits;
-  const values = readHeaderValues(headers, checked.headerNames);
   const carriers: CarrierReport[] = [];
 
   const detour = values[0];

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { context } from "@opentelemetry/api";
 import { bindEmitter } from "./bind-emitter.js";
-import { incomingOverrides, type IncomingOverrides } from "./incoming-overrides.js";
+import { incomingMessageOverrides, type IncomingOverrides } from "./incoming-overrides.js";
 import { propagationStatus } from "./propagation-status.js";
 import { resolveRequestOptions, type RequestOverrideOptions } from "./request-options.js";
 
@@ -58,7 +58,7 @@ export function createRequestScope(options: RequestOverrideOptions | undefined, 
           );
         }
       }
-      const incoming = incomingOverrides(request.headers, resolved.read, context.active());
+      const incoming = incomingMessageOverrides(request.headers, resolved.read, context.active());
       if (incoming.problems.length !== 0) {
         logger.debug(
           { source: incoming.source, problems: incoming.problems.map((p) => `${p.carrier ?? "?"}:${p.code}`) },

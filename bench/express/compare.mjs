@@ -1,6 +1,8 @@
-// Developer tool for the Express overhead work (not part of `npm run bench`): starts several
-// variants of hello-world.mjs at once and loads them with wrk in interleaved, rotated rounds, so
-// a variant and its baseline see the same machine. Prints median rps and app CPU µs per request.
+// Developer tool for the Express overhead work (not part of `npm run bench`): round after round,
+// runs each variant of hello-world.mjs side by side with the first one (the baseline), as
+// `npm run bench` does: both new processes on one CPU, each under its own wrk at the same time.
+// Prints each one's median app CPU µs per request and the median per-round ratio to the baseline.
+// A variant may be listed twice (plain,plain) to see the method's own spread.
 //   flock /tmp/detour-bench.lock node bench/express/compare.mjs [--node BIN] [--reps N] [--seconds S]
 //     [--variants plain,mw,setup,full] [--no-override] [--before DIR] [--inject N]
 // --inject N: no wrk; each variant process pushes N mock requests per batch through its
@@ -13,15 +15,14 @@
 // runs DIR/bench/express/hello-world.mjs: a copy of the tree with another build of the packages.
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { startChild } from "../harness/child-processes.mjs";
-import { cpuSeconds } from "../harness/proc-sampler.mjs";
+import { wholeNumberOption } from "../harness/cli-options.mjs";
+import { pairRound } from "../harness/express-overhead.mjs";
 import { median } from "../harness/statistics.mjs";
-import { runWrk } from "../harness/wrk-runner.mjs";
 
 const { values } = parseArgs({
   options: {
     node: { type: "string", default: process.execPath },
-    reps: { type: "string", default: "4" },
+    reps: { type: "string", default: "8" },
     seconds: { type: "string", default: "4" },
     variants: { type: "string", default: "plain,mw,setup,full" },
     "no-override": { type: "boolean", default: false },
@@ -29,6 +30,8 @@ const { values } = parseArgs({
     inject: { type: "string" },
   },
 });
+const reps = wholeNumberOption(values, "reps");
+const seconds = wholeNumberOption(values, "seconds");
 const APP = fileURLToPath(new URL("./hello-world.mjs", import.meta.url));
 const FLAGS = {
   plain: [],
@@ -44,13 +47,17 @@ const HEADERS = values["no-override"]
   : { "x-detour": "pricing=v2", baggage: "detour=pricing%3Dv2", Accept: "text/plain" };
 const wrk = { wrkBin: "wrk", connections: 32, threads: 1, cpus: "0" };
 
-const specs = values.variants.split(",").map((name) =>
-  name.startsWith("b-") ? { name, file: `${values.before}/bench/express/hello-world.mjs`, args: FLAGS[name.slice(2)] } : { name, file: APP, args: FLAGS[name] },
-);
+const specs = values.variants.split(",").map((name) => {
+  const flags = FLAGS[name.startsWith("b-") ? name.slice(2) : name];
+  if (flags === undefined) throw new Error(`compare.mjs: unknown variant "${name}" (known: ${Object.keys(FLAGS).join(", ")}, each optionally b-<variant> with --before)`);
+  if (name.startsWith("b-") && values.before === undefined) throw new Error(`compare.mjs: ${name} needs --before DIR`);
+  return { name, file: name.startsWith("b-") ? `${values.before}/bench/express/hello-world.mjs` : APP, args: flags };
+});
+if (specs.length < 2) throw new Error("compare.mjs: --variants needs a baseline and at least one more variant");
 if (values.inject !== undefined) {
   const { runToEnd } = await import("../harness/child-processes.mjs");
   const results = new Map(specs.map((spec) => [spec.name, []]));
-  for (let i = 0; i < Number(values.reps); i++) {
+  for (let i = 0; i < reps; i++) {
     for (const spec of specs.map((_, j) => specs[(i + j) % specs.length])) {
       const extra = values["no-override"] ? ["--no-override"] : [];
       const { code, output } = await runToEnd(spec.name, "taskset", ["-c", "1", values.node, spec.file, ...spec.args, ...extra, "--inject", values.inject]);
@@ -66,39 +73,23 @@ if (values.inject !== undefined) {
   }
   process.exit(0);
 }
-const apps = [];
-try {
-  for (const spec of specs) {
-    const proc = startChild(spec.name, values.node, [spec.file, ...spec.args], { cpus: "1", env: { NODE_ENV: "production" } });
-    const match = await proc.waitFor(/^listening (\d+)$/m);
-    apps.push({ ...spec, proc, url: `http://127.0.0.1:${match[1]}/hello`, reps: [] });
+const [base, ...others] = specs.map((spec) => ({ ...spec, node: values.node, ratios: [], us: [] }));
+for (let i = 0; i < reps; i++) {
+  for (const variant of others) {
+    // Side by side with the baseline, both new processes (bench/harness/express-overhead.mjs says why).
+    const round = await pairRound(variant, base, { cpus: "1", wrk, seconds, warmupSeconds: 2, headers: HEADERS, swap: i % 2 === 1 });
+    for (const [name, rep] of [[base.name, round.base], [variant.name, round.measured]]) if (rep.errors !== 0) console.error(`${name}: ${rep.errors} errors`);
+    variant.ratios.push(round.measured.appCpuMsPer1k / round.base.appCpuMsPer1k);
+    variant.us.push(round.measured.appCpuMsPer1k);
+    base.us.push(round.base.appCpuMsPer1k);
   }
-  for (const app of apps) await runWrk({ ...wrk, seconds: 2, url: app.url, headers: HEADERS });
-  const reps = Number(values.reps);
-  for (let i = 0; i < reps; i++) {
-    const order = apps.map((_, j) => apps[(i + j) % apps.length]);
-    for (const app of order) {
-      const before = cpuSeconds(app.proc.pid);
-      const rep = await runWrk({ ...wrk, seconds: Number(values.seconds), url: app.url, headers: HEADERS });
-      const cpu = cpuSeconds(app.proc.pid) - before;
-      if (rep.errors !== 0) console.error(`${app.name}: ${rep.errors} errors`);
-      app.reps.push({ rps: rep.rps, usPerReq: (cpu * 1e6) / rep.requests });
-    }
-  }
-  const base = apps[0];
-  const baseRps = median(base.reps.map((r) => r.rps));
-  const baseUs = median(base.reps.map((r) => r.usPerReq));
-  const baseMin = Math.min(...base.reps.map((r) => r.usPerReq));
-  console.log(`node ${(await import("node:child_process")).execFileSync(values.node, ["--version"]).toString().trim()}, ${reps} x ${values.seconds}s, headers: ${Object.keys(HEADERS).join(",")}`);
-  for (const app of apps) {
-    const rps = median(app.reps.map((r) => r.rps));
-    const us = median(app.reps.map((r) => r.usPerReq));
-    console.log(
-      `${app.name.padEnd(22)} ${rps.toFixed(0).padStart(7)} rps (${((1 - rps / baseRps) * 100).toFixed(1).padStart(5)}% less)  ` +
-        `${us.toFixed(1).padStart(6)} µs/req (${((us / baseUs - 1) * 100).toFixed(1).padStart(5)}% more)  ` +
-        `min ${Math.min(...app.reps.map((r) => r.usPerReq)).toFixed(1)} (${((Math.min(...app.reps.map((r) => r.usPerReq)) / baseMin - 1) * 100).toFixed(1)}% more)  reps ${app.reps.map((r) => r.usPerReq.toFixed(1)).join(" ")}`,
-    );
-  }
-} finally {
-  for (const app of apps) await app.proc.stop();
+}
+console.log(`node ${(await import("node:child_process")).execFileSync(values.node, ["--version"]).toString().trim()}, ${reps} x ${seconds}s side by side with ${base.name}, headers: ${Object.keys(HEADERS).join(",")}`);
+console.log(`${base.name.padEnd(14)} ${median(base.us).toFixed(1).padStart(6)} µs/req`);
+for (const variant of others) {
+  const ratio = median(variant.ratios);
+  console.log(
+    `${variant.name.padEnd(14)} ${median(variant.us).toFixed(1).padStart(6)} µs/req  ${((ratio - 1) * 100).toFixed(1).padStart(5)}% CPU per request vs ${base.name} ` +
+      `(throughput ${((1 - 1 / ratio) * 100).toFixed(1)}% less)  rounds ${variant.ratios.map((r) => r.toFixed(3)).join(" ")}`,
+  );
 }

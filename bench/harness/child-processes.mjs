@@ -49,7 +49,9 @@ export function startChild(name, command, args, { cpus, env, stdin = "ignore" } 
   child.stdout.setEncoding("utf8").on("data", onData);
   child.stderr.setEncoding("utf8").on("data", onData);
   const exited = new Promise((resolve) => {
-    child.once("exit", (code, signal) => {
+    // 'close', not 'exit': only then has all of its output been read (a report printed just
+    // before exiting can still be in the pipe at 'exit').
+    child.once("close", (code, signal) => {
       children.delete(child);
       for (const listener of listeners) listener(output);
       resolve({ code, signal });

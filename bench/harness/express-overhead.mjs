@@ -1,5 +1,5 @@
-// @detour/express propagation overhead: the same hello-world Express app loaded by wrk with an
-// x-detour + baggage request, repetitions interleaved and rotated, in five installs:
+// @detour/express propagation overhead: the same hello-world Express app, loaded by wrk with an
+// x-detour + baggage request, in five installs:
 //   without:        no detour at all
 //   light:          the light install, what setupDetour() does without an OpenTelemetry SDK, plus
 //                   app.use(detour()): an AsyncLocalStorage context manager, the propagator, and
@@ -14,6 +14,15 @@
 //   middlewareOnly: app.use(detour()) without setupDetour(), a reference only:
 //                   with no context manager context.with/bind are no-ops, so it only shows the
 //                   middleware's parsing cost (outbound calls would carry nothing)
+//
+// Each comparison runs its two apps side by side: both on the same CPU, each saturated by its own
+// wrk at the same time, so both see the same machine, and both new processes every round (see
+// pairRound). The result is the CPU each app spent per request, read from /proc over the same
+// seconds. Loaded one after the other instead, identical apps differ by more than the 5 % being
+// judged on a shared host, where an app's speed drifts by a quarter within seconds;
+// `node bench/express/compare.mjs --variants plain,plain` shows this method's own spread. The
+// throughput cost is what that CPU per request means for a saturated app: 1 − without/with. Each
+// overhead is the median over rounds of the ratio within the round.
 import { fileURLToPath } from "node:url";
 import { startChild } from "./child-processes.mjs";
 import { sampleProcesses } from "./proc-sampler.mjs";
@@ -32,10 +41,65 @@ const INSTALLS = {
   middlewareOnly: ["--middleware"],
 };
 
-async function startApp(name, cpus) {
-  const proc = startChild(`express:${name}`, process.execPath, [APP, ...INSTALLS[name]], { cpus, env: { NODE_ENV: "production" } });
-  const match = await proc.waitFor(/^listening (\d+)$/m);
-  return { proc, url: `http://127.0.0.1:${match[1]}/hello` };
+/** One hello-world app: `node hello-world.mjs ...args` ({ file, args, name }), pinned to `cpus`. */
+async function startApp({ name, file = APP, args, node = process.execPath }, cpus) {
+  const proc = startChild(`express:${name}`, node, [file, ...args], { cpus, env: { NODE_ENV: "production" } });
+  try {
+    const match = await proc.waitFor(/^listening (\d+)$/m);
+    return { proc, url: `http://127.0.0.1:${match[1]}/hello` };
+  } catch (error) {
+    await proc.stop();
+    throw error;
+  }
+}
+
+/** The comparisons, each as [install, its baseline]; keys are the result's field names. */
+const PAIRS = {
+  overhead: ["with", "without"],
+  lightInstall: ["light", "without"],
+  setupOnlyOverhead: ["setupOnly", "without"],
+  middlewareInInstall: ["with", "setupOnly"],
+  middlewareOnlyOverhead: ["middlewareOnly", "without"],
+};
+
+/**
+ * Apps ({ proc, url }) loaded at once, each by its own wrk, for `seconds`; each one's wrk numbers
+ * and CPU ms per 1k requests, and the other load on the machine meanwhile.
+ */
+async function sideBySide(apps, { wrk, seconds, headers }) {
+  const sampler = sampleProcesses(Object.fromEntries(apps.map((app, i) => [`app${i}`, app.proc.pid])));
+  const reps = await Promise.all(
+    apps.map((app, i) => runWrk({ ...wrk, seconds, url: app.url, headers, onStart: (pid) => sampler.add(`wrk${i}`, pid) })),
+  );
+  const processes = sampler.stop();
+  return {
+    otherCpus: processes.machine?.otherCpus,
+    apps: reps.map((rep, i) => ({ ...rep, appCpuMsPer1k: (processes[`app${i}`].cpuSeconds * 1e6) / rep.requests })),
+  };
+}
+
+/**
+ * One round of a comparison: `measured` and `base` (app specs for startApp) start as new
+ * processes, warm up side by side, are measured side by side (a disturbed measurement is run again
+ * while `retries` last, see runUndisturbed) and stop. New processes every round, because one
+ * process can stay a few percent faster or slower than another running the same code for its
+ * whole life. `swap` starts `base` and its wrk first. Returns { measured, base, otherCpus }.
+ */
+export async function pairRound(measured, base, { cpus, wrk, seconds, warmupSeconds, headers = HEADERS, swap = false, waitForQuiet, retries }) {
+  const specs = swap ? [base, measured] : [measured, base];
+  const apps = [];
+  try {
+    for (const spec of specs) apps.push(await startApp(spec, cpus));
+    await sideBySide(apps, { wrk, seconds: warmupSeconds, headers });
+    const { result } = await runUndisturbed(() => sideBySide(apps, { wrk, seconds, headers }), {
+      waitForQuiet: waitForQuiet ?? (async () => 0),
+      retries: retries ?? { left: 0 },
+    });
+    const [first, second] = result.apps;
+    return swap ? { measured: second, base: first, otherCpus: result.otherCpus } : { measured: first, base: second, otherCpus: result.otherCpus };
+  } finally {
+    for (const app of apps) await app.proc.stop();
+  }
 }
 
 export async function expressOverhead({ quick, cpus, wrk, log, waitForQuiet, retries }) {
@@ -43,53 +107,48 @@ export async function expressOverhead({ quick, cpus, wrk, log, waitForQuiet, ret
   if (picked.middleware === undefined) return { reason: picked.reason };
   const setup = await pickSetup();
   if (setup.setupDetour === undefined) return { reason: setup.reason };
-  const reps = quick ? 2 : 5;
-  const seconds = quick ? 3 : 10;
+  const reps = quick ? 2 : 8;
+  const seconds = quick ? 2 : 4;
+  const warmupSeconds = quick ? 1 : 2;
   const names = Object.keys(INSTALLS);
-  const apps = {};
-  try {
-    for (const name of names) apps[name] = await startApp(name, cpus.sut);
-    const results = Object.fromEntries(names.map((name) => [name, []]));
-    for (const app of Object.values(apps)) await runWrk({ ...wrk, seconds: quick ? 1 : 3, url: app.url, headers: HEADERS });
-    for (let i = 0; i < reps; i++) {
-      // Rotated so that no install always runs right after the same other one.
-      for (const name of names.map((_, j) => names[(i + j) % names.length])) {
-        log(`express ${name}, rep ${i + 1}/${reps}`);
-        const run = async () => {
-          const sampler = sampleProcesses({ app: apps[name].proc.pid });
-          const rep = await runWrk({ ...wrk, seconds, url: apps[name].url, headers: HEADERS, onStart: (pid) => sampler.add("wrk", pid) });
-          const processes = sampler.stop();
-          return { ...rep, otherCpus: processes.machine?.otherCpus, appCpuMsPer1k: (processes.app.cpuSeconds * 1e6) / rep.requests };
-        };
-        const { result } = await runUndisturbed(run, { waitForQuiet, retries });
-        results[name].push(result);
-      }
+  const rounds = Object.fromEntries(Object.keys(PAIRS).map((key) => [key, []]));
+  const samples = Object.fromEntries(names.map((name) => [name, []]));
+  for (let i = 0; i < reps; i++) {
+    for (const [key, [measured, base]] of Object.entries(PAIRS)) {
+      log(`express ${measured} beside ${base}, rep ${i + 1}/${reps}`);
+      const round = await pairRound(
+        { name: measured, args: INSTALLS[measured] },
+        { name: base, args: INSTALLS[base] },
+        { cpus: cpus.sut, wrk, seconds, warmupSeconds, swap: i % 2 === 1, waitForQuiet, retries },
+      );
+      rounds[key].push(round);
+      samples[measured].push({ ...round.measured, otherCpus: round.otherCpus });
+      samples[base].push({ ...round.base, otherCpus: round.otherCpus });
     }
-    const summary = (list) => ({
-      rps: median(list.map((r) => r.rps)),
-      p50Ms: median(list.map((r) => r.p50Ms)),
-      p99Ms: median(list.map((r) => r.p99Ms)),
-      appCpuMsPer1k: median(list.map((r) => r.appCpuMsPer1k)),
-      otherLoadCpus: median(list.map((r) => r.otherCpus)),
-      errors: list.reduce((s, r) => s + r.errors, 0),
-    });
-    const s = Object.fromEntries(names.map((name) => [name, summary(results[name])]));
-    // Overhead from throughput (what the target is stated in) and, steadier on a shared machine, from the
-    // app's CPU per request.
-    const overheads = (a, b) => ({ overhead: 1 - a.rps / b.rps, cpuOverhead: a.appCpuMsPer1k / b.appCpuMsPer1k - 1 });
-    return {
-      middleware: picked.name,
-      reps,
-      seconds,
-      ...s,
-      // The OpenTelemetry install against no detour (reported); its target is middlewareInInstall.
-      ...overheads(s.with, s.without),
-      lightInstall: overheads(s.light, s.without),
-      setupOnlyOverhead: overheads(s.setupOnly, s.without),
-      middlewareInInstall: overheads(s.with, s.setupOnly),
-      middlewareOnlyOverhead: overheads(s.middlewareOnly, s.without),
-    };
-  } finally {
-    for (const app of Object.values(apps)) await app.proc.stop();
   }
+  // Per install, over every comparison it took part in (side by side, so rps is its share of the CPU).
+  const summary = (list) => ({
+    rps: median(list.map((r) => r.rps)),
+    p50Ms: median(list.map((r) => r.p50Ms)),
+    p99Ms: median(list.map((r) => r.p99Ms)),
+    appCpuMsPer1k: median(list.map((r) => r.appCpuMsPer1k)),
+    otherLoadCpus: median(list.map((r) => r.otherCpus)),
+    errors: list.reduce((s, r) => s + r.errors, 0),
+  });
+  const overheads = (list) => {
+    const ratios = list.map(({ measured, base }) => measured.appCpuMsPer1k / base.appCpuMsPer1k);
+    const cpuOverhead = median(ratios) - 1;
+    return { overhead: 1 - 1 / (1 + cpuOverhead), cpuOverhead, rounds: ratios };
+  };
+  const { overhead: all, ...others } = Object.fromEntries(Object.entries(rounds).map(([key, list]) => [key, overheads(list)]));
+  return {
+    middleware: picked.name,
+    reps,
+    seconds,
+    method: "side by side, new processes every round",
+    ...Object.fromEntries(names.map((name) => [name, summary(samples[name])])),
+    // The OpenTelemetry install against no detour (reported); its target is middlewareInInstall.
+    ...all,
+    ...others,
+  };
 }

@@ -8,6 +8,7 @@
 //   usage: node bench/cpu-profile-summary.mjs [--top N] FILE.cpuprofile...
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
+import { wholeNumberOption } from "./harness/cli-options.mjs";
 
 /** First matching group wins; the order matters (detour's dist before node_modules, etc.). */
 const GROUPS = [
@@ -66,6 +67,13 @@ function main() {
     console.error("usage: node bench/cpu-profile-summary.mjs [--top N] FILE.cpuprofile...");
     process.exit(2);
   }
+  let top;
+  try {
+    top = wholeNumberOption(values, "top");
+  } catch (error) {
+    console.error(`cpu-profile-summary: ${error.message}`);
+    process.exit(2);
+  }
   const groups = new Map();
   const functions = new Map();
   for (const file of positionals) {
@@ -91,7 +99,7 @@ function main() {
   console.log("| group | share of busy time |\n|---|---:|");
   for (const [group, us] of [...groups].filter(([g]) => g !== "idle").sort((a, b) => b[1] - a[1])) console.log(`| ${group} | ${pct(us)} |`);
   console.log(`\n| function (self time) | group | share |\n|---|---|---:|`);
-  for (const [key, { us, group }] of [...functions].sort((a, b) => b[1].us - a[1].us).slice(0, Number(values.top))) console.log(`| \`${key}\` | ${group} | ${pct(us)} |`);
+  for (const [key, { us, group }] of [...functions].sort((a, b) => b[1].us - a[1].us).slice(0, top)) console.log(`| \`${key}\` | ${group} | ${pct(us)} |`);
 }
 
 main();

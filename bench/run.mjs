@@ -10,6 +10,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
+import { wholeNumberOption } from "./harness/cli-options.mjs";
 import { benchTools, nodeRuntime } from "./harness/bench-tools.mjs";
 import { stopAll } from "./harness/child-processes.mjs";
 import { describeMachine } from "./harness/machine.mjs";
@@ -88,23 +89,29 @@ function options() {
     process.exit(0);
   }
   const mode = values.quick ? "quick" : "full";
-  const settings = {
-    mode,
-    ...MODES[mode],
-    threads: 1,
-    connections: Number(values.connections),
-    envoyConcurrency: Number(values["envoy-concurrency"]),
-    pin: values.pin,
-    serverNode: values["server-node"],
-  };
+  let settings;
+  try {
+    settings = {
+      mode,
+      ...MODES[mode],
+      threads: 1,
+      connections: wholeNumberOption(values, "connections"),
+      envoyConcurrency: wholeNumberOption(values, "envoy-concurrency"),
+      pin: values.pin,
+      serverNode: values["server-node"],
+    };
+    if (values.reps !== undefined) settings.reps = wholeNumberOption(values, "reps");
+    if (values.seconds !== undefined) settings.seconds = wholeNumberOption(values, "seconds");
+    if (values["quiet-budget"] !== undefined) settings.quietBudgetSeconds = wholeNumberOption(values, "quiet-budget", 0);
+    if (values["noisy-retries"] !== undefined) settings.noisyRetries = wholeNumberOption(values, "noisy-retries", 0);
+  } catch (error) {
+    console.error(`bench: ${error.message}`);
+    process.exit(2);
+  }
   if (!Object.hasOwn(PINNING, settings.pin)) {
     console.error(`bench: --pin ${settings.pin}: use one of ${Object.keys(PINNING).join(", ")}`);
     process.exit(2);
   }
-  if (values.reps) settings.reps = Number(values.reps);
-  if (values.seconds) settings.seconds = Number(values.seconds);
-  if (values["quiet-budget"]) settings.quietBudgetSeconds = Number(values["quiet-budget"]);
-  if (values["noisy-retries"]) settings.noisyRetries = Number(values["noisy-retries"]);
   settings.pinning = PINNING[settings.pin].description;
   return {
     settings,

@@ -13,6 +13,7 @@ import { parseArgs } from "node:util";
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { benchTools, nodeRuntime } from "./harness/bench-tools.mjs";
+import { wholeNumberOption } from "./harness/cli-options.mjs";
 import { startChild, stopAll } from "./harness/child-processes.mjs";
 import { BENCH_WORKLOAD, detourDocument, loadDetour, startDetourServer } from "./harness/detour-stack.mjs";
 import { extProcPeerBootstrap, LISTENER } from "./harness/envoy-configs.mjs";
@@ -96,12 +97,21 @@ function options() {
     const variant = JSON.parse(json);
     servers.push(variant.command === undefined ? { kind: "detour", node: "24", ...variant } : { kind: "command", ...variant });
   }
+  let counts;
+  try {
+    counts = {
+      requests: wholeNumberOption(values, "requests"),
+      rounds: wholeNumberOption(values, "rounds"),
+      warmup: wholeNumberOption(values, "warmup", 0),
+      connections: wholeNumberOption(values, "connections"),
+    };
+  } catch (error) {
+    console.error(`server-cpu: ${error.message}\n${USAGE}`);
+    process.exit(2);
+  }
   return {
     servers,
-    requests: Number(values.requests),
-    rounds: Number(values.rounds),
-    warmup: Number(values.warmup),
-    connections: Number(values.connections),
+    ...counts,
     cpus: values.pin === "split" ? { load: "0", upstream: "0", sut: "1", extProc: "1" } : {},
     cpuProfDir: values["cpu-prof"] === undefined ? undefined : resolve(values["cpu-prof"]),
     callgrind: values.callgrind,

@@ -168,11 +168,13 @@ async function main() {
   // wrk takes whole seconds only.
   const seconds = wholeNumberOption(values, "seconds");
   const rounds = wholeNumberOption(values, "rounds");
+  const connections = wholeNumberOption(values, "connections");
+  const warmup = wholeNumberOption(values, "warmup", 0);
   const tools = await benchTools({ rust: "skip" });
   const upstream = await startUpstream({ bin: tools.upstream, topology: TOPOLOGY, cpus: CPUS.upstream });
   const peer = startChild("go-extproc", tools["go-extproc"], ["-listen", "127.0.0.1:0", "-topology", topologyFlag(TOPOLOGY)], { cpus: CPUS.extProc });
   const extProc = { host: "127.0.0.1", port: Number((await peer.waitFor(/^listening 127\.0\.0\.1:(\d+)$/m))[1]) };
-  const wrk = { wrkBin: tools.wrk, connections: Number(values.connections), threads: 1, cpus: CPUS.load };
+  const wrk = { wrkBin: tools.wrk, connections, threads: 1, cpus: CPUS.load };
 
   const generatedIds = ids.filter((id) => VARIANTS[id].generated || VARIANTS[id].istio);
   const detour = generatedIds.length > 0 ? await loadDetour() : undefined;
@@ -207,7 +209,7 @@ async function main() {
     }
     process.stderr.write(`started ${id}\n`);
     stacks[id] = { envoy, port, streamsBefore: await extProcStreams(envoy), requests: 0, samples: [] };
-    if (Number(values.warmup) > 0) await runWrk({ ...wrk, url: `http://127.0.0.1:${port}${PATH}`, headers: VARIANTS[id].headers, seconds: Number(values.warmup) });
+    if (warmup > 0) await runWrk({ ...wrk, url: `http://127.0.0.1:${port}${PATH}`, headers: VARIANTS[id].headers, seconds: warmup });
   }
 
   for (let round = 0; round < rounds; round++) {

@@ -75,7 +75,8 @@ if (values.role === "server") {
     proc.stdout.setEncoding("utf8").on("data", (chunk) => (output += chunk));
     // A --node that cannot be started ends the run with its error instead of waiting forever.
     const exited = new Promise((resolve, reject) => {
-      proc.on("exit", resolve);
+      // 'close': its report is read after this, and at 'exit' it can still be in the pipe.
+      proc.on("close", resolve);
       proc.on("error", (error) => reject(new Error(`cannot start ${values.node}: ${error.message}`)));
     });
     return { proc, output: () => output, exited };

@@ -32,6 +32,16 @@ function hookExit() {
 }
 
 /**
+ * Kills a child that overstayed and closes its pipes, so that its 'close' (which `exited` waits
+ * for) comes even if a process it started still holds them.
+ */
+function forceEnd(child) {
+  child.kill("SIGKILL");
+  child.stdout?.destroy();
+  child.stderr?.destroy();
+}
+
+/**
  * Starts a registered child. `cpus` ("0", "1", "0-1") pins it with taskset. stdout/stderr are
  * kept (the tail) for error messages and line waits.
  */
@@ -102,7 +112,7 @@ export function startChild(name, command, args, { cpus, env, stdin = "ignore" } 
     async stop() {
       if (!handle.running) return;
       child.kill("SIGTERM");
-      const timer = setTimeout(() => child.kill("SIGKILL"), 5_000);
+      const timer = setTimeout(() => forceEnd(child), 5_000);
       await exited;
       clearTimeout(timer);
     },
@@ -113,7 +123,7 @@ export function startChild(name, command, args, { cpus, env, stdin = "ignore" } 
 /** Runs a command to completion (bounded by `timeoutMs`), resolving with its output. */
 export async function runToEnd(name, command, args, { cpus, env, timeoutMs = 120_000 } = {}) {
   const handle = startChild(name, command, args, { cpus, env });
-  const timer = setTimeout(() => handle.child.kill("SIGKILL"), timeoutMs);
+  const timer = setTimeout(() => forceEnd(handle.child), timeoutMs);
   const { code, signal } = await handle.exited;
   clearTimeout(timer);
   return { code, signal, output: handle.output() };

@@ -68,10 +68,14 @@ const PAIRS = {
  */
 async function sideBySide(apps, { wrk, seconds, headers }) {
   const sampler = sampleProcesses(Object.fromEntries(apps.map((app, i) => [`app${i}`, app.proc.pid])));
-  const reps = await Promise.all(
+  // Both wrks run to their end before a failure of one is reported, and the sampler always stops.
+  const settled = await Promise.allSettled(
     apps.map((app, i) => runWrk({ ...wrk, seconds, url: app.url, headers, onStart: (pid) => sampler.add(`wrk${i}`, pid) })),
   );
   const processes = sampler.stop();
+  const failed = settled.find((outcome) => outcome.status === "rejected");
+  if (failed !== undefined) throw failed.reason;
+  const reps = settled.map((outcome) => outcome.value);
   return {
     otherCpus: processes.machine?.otherCpus,
     apps: reps.map((rep, i) => ({ ...rep, appCpuMsPer1k: (processes[`app${i}`].cpuSeconds * 1e6) / rep.requests })),

@@ -3,7 +3,7 @@ import type { AddressInfo } from "node:net";
 import { context } from "@opentelemetry/api";
 import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { getOverrides } from "./override-context.js";
+import { getOverrides, withOverrides } from "./override-context.js";
 import { createRequestScope, type DetourLogger } from "./request-scope.js";
 
 // Framework glue of its own on a bare node:http server: what @detour/express and @detour/fastify do.
@@ -57,6 +57,55 @@ describe("createRequestScope", () => {
     expect(lines.filter((line) => line.level === "debug")).toEqual([
       { level: "debug", fields: { source: "x-detour", problems: ["x-detour:missing-equals"] }, message: "detour: ignored override carrier entries" },
     ]);
+  });
+
+  describe("listeners on req and res run in the request's context", () => {
+    /**
+     * A server whose handler reads the body with its own 'data'/'end' listeners, as a body parser
+     * does, and answers from the 'end' listener: what the override there is, and whether the
+     * listener was wrapped (bound) or added as it was.
+     */
+    async function bodyServer(listen: (start: () => void) => void): Promise<{ url: string; close: () => Promise<void> }> {
+      const glue = createRequestScope(undefined, "test glue");
+      const bodyServer = createServer((req, res) => {
+        glue.run(glue.open(req, res, logger), () => {
+          const onEnd = (): void => {
+            const wrapped = !req.rawListeners("end").includes(onEnd);
+            res.end(JSON.stringify({ active: getOverrides().toString(), wrapped }));
+          };
+          req.on("data", () => {});
+          req.on("end", onEnd);
+        });
+      });
+      await new Promise<void>((resolve) => listen(() => bodyServer.listen(0, "127.0.0.1", resolve)));
+      return {
+        url: `http://127.0.0.1:${(bodyServer.address() as AddressInfo).port}/`,
+        close: () => new Promise<void>((resolve) => bodyServer.close(() => resolve())),
+      };
+    }
+    const post = async (url: string, headers: Record<string, string>): Promise<unknown> =>
+      (await fetch(url, { method: "POST", headers, body: "x".repeat(100_000) })).json();
+
+    test("bound when the request carries an override; left as added when it arrived in its own context", async () => {
+      const root = await bodyServer((start) => start());
+      try {
+        expect(await post(root.url, { "x-detour": "pricing=v2" })).toEqual({ active: "pricing=v2", wrapped: true });
+        expect(await post(root.url, {})).toEqual({ active: "", wrapped: false });
+      } finally {
+        await root.close();
+      }
+    });
+
+    test("bound when the request removes an override the server's own context carries", async () => {
+      // Socket events of a server that listens inside withOverrides are emitted in that context.
+      const leaky = await bodyServer((start) => withOverrides("cart=v5", start));
+      try {
+        expect(await post(leaky.url, {})).toEqual({ active: "", wrapped: true });
+        expect(await post(leaky.url, { "x-detour": "pricing=v2" })).toEqual({ active: "pricing=v2", wrapped: true });
+      } finally {
+        await leaky.close();
+      }
+    });
   });
 
   test("refuses a bad option when created, naming where it was given", () => {

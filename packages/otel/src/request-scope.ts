@@ -21,8 +21,10 @@ export interface RequestScope {
   readonly responseHeader: string | undefined;
   /**
    * Reads the request's override (see incomingOverrides), logs dropped carrier entries at debug,
-   * warns once per scope when outbound calls cannot carry overrides, and binds the request's and
-   * response's listeners to the request's context (body parsers and `finish` handlers run there).
+   * warns once per scope when outbound calls cannot carry overrides, and makes the request's and
+   * response's listeners run in the request's context (body parsers and `finish` handlers run
+   * there): it binds them when that context differs from the one the request arrived in, where
+   * their events are emitted.
    */
   open(request: IncomingMessage, response: ServerResponse, logger: DetourLogger): IncomingOverrides;
   /** Runs `next` inside `incoming.context`, directly when that context is already the active one. */
@@ -58,7 +60,8 @@ export function createRequestScope(options: RequestOverrideOptions | undefined, 
           );
         }
       }
-      const incoming = incomingMessageOverrides(request.headers, resolved.read, context.active());
+      const arrival = context.active();
+      const incoming = incomingMessageOverrides(request.headers, resolved.read, arrival);
       if (incoming.problems.length !== 0) {
         logger.debug(
           { source: incoming.source, problems: incoming.problems.map((p) => `${p.carrier ?? "?"}:${p.code}`) },
@@ -72,10 +75,15 @@ export function createRequestScope(options: RequestOverrideOptions | undefined, 
           "detour: tracing is suppressed for this request (instrumentation-http ignoreIncomingRequestHook?); its outbound calls will not carry the override",
         );
       }
-      // Listeners on req/res (body parsers, on-finished, Fastify's onResponse) run in the
-      // emitter's context otherwise. Left to instrumentation-http when it bound them already.
-      bindEmitter(incoming.context, request);
-      bindEmitter(incoming.context, response);
+      // Listeners on req/res (body parsers, on-finished, Fastify's onResponse) run in the context
+      // their event is emitted in: for the socket's events (data, end, finish), the one the request
+      // arrived in. So they are bound only when the request's context differs from that one: when
+      // it carries an override, or removes one the arrival context had. A request without one (most
+      // requests) then costs no listener wrapping. Left to instrumentation-http when it bound them already.
+      if (incoming.context !== arrival) {
+        bindEmitter(incoming.context, request);
+        bindEmitter(incoming.context, response);
+      }
       return incoming;
     },
     run(incoming, next) {

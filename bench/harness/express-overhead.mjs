@@ -14,6 +14,10 @@
 //   middlewareOnly: app.use(detour()) without setupDetour(), a reference only:
 //                   with no context manager context.with/bind are no-ops, so it only shows the
 //                   middleware's parsing cost (outbound calls would carry nothing)
+// One more comparison, light vs without on requests with no override carrier
+// (lightInstallNoOverride), reports what the light install costs the requests that carry none,
+// most of a real service's traffic: they run in the context they arrived in, so no context switch
+// and no listener binding.
 //
 // Each comparison runs its two apps side by side: both on the same CPU, each saturated by its own
 // wrk at the same time, so both see the same machine, and both new processes every round (see
@@ -33,6 +37,7 @@ import { pickMiddleware, pickSetup } from "../express/pick-middleware.mjs";
 
 const APP = fileURLToPath(new URL("../express/hello-world.mjs", import.meta.url));
 const HEADERS = { "x-detour": "pricing=v2", baggage: "detour=pricing%3Dv2", Accept: "text/plain" };
+const NO_OVERRIDE_HEADERS = { Accept: "text/plain" };
 const INSTALLS = {
   without: [],
   light: ["--light", "--middleware"],
@@ -53,10 +58,14 @@ async function startApp({ name, file = APP, args, node = process.execPath }, cpu
   }
 }
 
-/** The comparisons, each as [install, its baseline]; keys are the result's field names. */
+/**
+ * The comparisons, each as [install, its baseline, request headers (default HEADERS)]; keys are the
+ * result's field names.
+ */
 const PAIRS = {
   overhead: ["with", "without"],
   lightInstall: ["light", "without"],
+  lightInstallNoOverride: ["light", "without", NO_OVERRIDE_HEADERS],
   setupOnlyOverhead: ["setupOnly", "without"],
   middlewareInInstall: ["with", "setupOnly"],
   middlewareOnlyOverhead: ["middlewareOnly", "without"],
@@ -118,14 +127,16 @@ export async function expressOverhead({ quick, cpus, wrk, log, waitForQuiet, ret
   const rounds = Object.fromEntries(Object.keys(PAIRS).map((key) => [key, []]));
   const samples = Object.fromEntries(names.map((name) => [name, []]));
   for (let i = 0; i < reps; i++) {
-    for (const [key, [measured, base]] of Object.entries(PAIRS)) {
-      log(`express ${measured} beside ${base}, rep ${i + 1}/${reps}`);
+    for (const [key, [measured, base, headers = HEADERS]] of Object.entries(PAIRS)) {
+      log(`express ${measured} beside ${base}${headers === HEADERS ? "" : " (no override)"}, rep ${i + 1}/${reps}`);
       const round = await pairRound(
         { name: measured, args: INSTALLS[measured] },
         { name: base, args: INSTALLS[base] },
-        { cpus: cpus.sut, wrk, seconds, warmupSeconds, swap: i % 2 === 1, waitForQuiet, retries },
+        { cpus: cpus.sut, wrk, seconds, warmupSeconds, headers, swap: i % 2 === 1, waitForQuiet, retries },
       );
       rounds[key].push(round);
+      // The per-install summaries describe the override request only.
+      if (headers !== HEADERS) continue;
       samples[measured].push({ ...round.measured, otherCpus: round.otherCpus });
       samples[base].push({ ...round.base, otherCpus: round.otherCpus });
     }

@@ -42,6 +42,7 @@ export function markdownReport(result) {
   // (instrumentation-http's spans) costs by itself is a separate, reported row.
   const lightTarget = t.lightInstall ?? { maxOverhead: 0.05, verdict: "not measured" };
   lines.push(`| light install (setupDetour() without an SDK + app.use(detour()), hello world) vs no detour | ≤ ${pct(lightTarget.maxOverhead)} throughput | ${both(express?.lightInstall)} | ${lightTarget.verdict}${reason} |`);
+  lines.push(`| light install vs no detour, requests without an override | reported | ${both(express?.lightInstallNoOverride)} | ${express?.lightInstallNoOverride === undefined ? "not measured" : "reported"} |`);
   lines.push(`| @detour/express middleware in the OpenTelemetry install (hello world; with vs without app.use(detour()), both with setupDetour({ outbound: "opentelemetry" })) | ≤ ${pct(t.expressOverhead.maxOverhead)} throughput | ${both(express?.middlewareInInstall)} | ${t.expressOverhead.verdict}${reason} |`);
   lines.push(`| OpenTelemetry install (setupDetour({ outbound: "opentelemetry" }) + app.use(detour())) vs no detour | reported | ${both(express?.overhead === undefined ? undefined : express)}; that setupDetour() alone ${both(express?.setupOnlyOverhead)}; middleware without setupDetour() ${both(express?.middlewareOnlyOverhead)} | ${express?.overhead === undefined ? "not measured" : "reported"} |`);
   const discarded = scenarios.reduce((sum, row) => sum + (row.discardedReps?.length ?? 0), 0);

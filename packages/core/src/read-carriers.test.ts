@@ -113,6 +113,17 @@ describe("readCarriers: reports and strict mode", () => {
     expect(() => (a.carriers as CarrierReport[]).push(a.carriers[0] as CarrierReport)).toThrow(TypeError);
   });
 
+  it("keeps sharing when two readers with their own value lists alternate, as the propagator and the glue do", () => {
+    const headers = { "x-detour": "pricing=v7", baggage: "detour=pricing%3Dv7" };
+    const byHeaders = readCarriers(headers);
+    const withToken = readCarrierValues(["pricing=v7", "detour=pricing%3Dv7", undefined]);
+    expect(withToken).not.toBe(byHeaders);
+    for (let i = 0; i < 3; i++) {
+      expect(readCarriers(headers)).toBe(byHeaders);
+      expect(readCarrierValues(["pricing=v7", "detour=pricing%3Dv7", undefined])).toBe(withToken);
+    }
+  });
+
   it("reads again when the config or a carrier value differs from the call before", () => {
     const values = { "x-detour": "a=1,b=2" };
     expect(readCarriers(values).set.toString()).toBe("a=1,b=2");

@@ -33,14 +33,21 @@ export interface CarrierReadResult {
   readonly carriers: readonly CarrierReport[];
 }
 
-/** The last answer without problems, and the config and header values it was read from. */
-interface LastRead {
+/** An answer without problems, and the config and header values it was read from. */
+interface RecentRead {
   readonly config: CarrierConfig;
   readonly values: readonly (string | undefined)[];
   readonly result: CarrierReadResult;
 }
 
-let lastRead: LastRead | undefined;
+/**
+ * The latest answers, newest first. More than one, because one request is often read twice the
+ * same way by two readers with their own value lists: with an OpenTelemetry SDK, the propagator
+ * (for instrumentation-http) and the framework glue (which adds the token header); one slot would
+ * make each evict the other's answer on every request.
+ */
+const recentReads: RecentRead[] = [];
+const RECENT_READS = 4;
 
 function sameValues(a: readonly (string | undefined)[], b: readonly (string | undefined)[]): boolean {
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
@@ -56,9 +63,9 @@ function sameValues(a: readonly (string | undefined)[], b: readonly (string | un
  * `strict`, not even for unchecked options from plain JavaScript (their invalid aliases are
  * skipped and out-of-range limits read as the defaults).
  *
- * Results are frozen, so they can be shared: a request carrying the same carrier values as the
- * one before (the common case: a run of requests with the same override, or with none) gets the
- * previous result back without any parsing, as long as that one had no problems.
+ * Results are frozen, so they can be shared: a request carrying the same carrier values as one
+ * of the last few reads (the common case: a run of requests with the same override, or with none)
+ * gets that result back without any parsing, as long as it had no problems.
  */
 export function readCarriers(headers: HeaderInput, config?: CarrierConfig): CarrierReadResult {
   const checked = carrierConfigFor(config);
@@ -78,12 +85,14 @@ export function readCarrierValues(values: readonly (string | undefined)[], confi
 }
 
 function readCheckedValues(values: readonly (string | undefined)[], checked: CarrierConfig): CarrierReadResult {
-  const last = lastRead;
-  if (last !== undefined && last.config === checked && last.values.length === values.length && sameValues(last.values, values)) {
-    return last.result;
+  for (const recent of recentReads) {
+    if (recent.config === checked && recent.values.length === values.length && sameValues(recent.values, values)) return recent.result;
   }
   const result = freezeResult(parseValues(values, checked));
-  if (result.problems.length === 0) lastRead = { config: checked, values: [...values], result };
+  if (result.problems.length === 0) {
+    if (recentReads.length === RECENT_READS) recentReads.pop();
+    recentReads.unshift({ config: checked, values: [...values], result });
+  }
   return result;
 }
 

@@ -65,17 +65,20 @@ describe("createRequestScope", () => {
      * does, and answers from the 'end' listener: what the override there is, and whether the
      * listener was wrapped (bound) or added as it was.
      */
-    async function bodyServer(listen: (start: () => void) => void): Promise<{ url: string; close: () => Promise<void> }> {
+    async function bodyServer(
+      listen: (start: () => void) => void,
+      before: (next: () => void) => void = (next) => next(),
+    ): Promise<{ url: string; close: () => Promise<void> }> {
       const glue = createRequestScope(undefined, "test glue");
       const bodyServer = createServer((req, res) => {
-        glue.run(glue.open(req, res, logger), () => {
+        before(() => glue.run(glue.open(req, res, logger), () => {
           const onEnd = (): void => {
             const wrapped = !req.rawListeners("end").includes(onEnd);
             res.end(JSON.stringify({ active: getOverrides().toString(), wrapped }));
           };
           req.on("data", () => {});
           req.on("end", onEnd);
-        });
+        }));
       });
       await new Promise<void>((resolve) => listen(() => bodyServer.listen(0, "127.0.0.1", resolve)));
       return {
@@ -104,6 +107,21 @@ describe("createRequestScope", () => {
         expect(await post(leaky.url, { "x-detour": "pricing=v2" })).toEqual({ active: "pricing=v2", wrapped: true });
       } finally {
         await leaky.close();
+      }
+    });
+
+    test("bound when code before the glue entered a context the socket's events do not run in", async () => {
+      // As a middleware mounted before detour's would: the request arrives in a context that
+      // already says pricing=v2, but its body's data and end events are emitted without it.
+      const entered = await bodyServer(
+        (start) => start(),
+        (next) => withOverrides("pricing=v2", next),
+      );
+      try {
+        expect(await post(entered.url, { "x-detour": "pricing=v2" })).toEqual({ active: "pricing=v2", wrapped: true });
+        expect(await post(entered.url, {})).toEqual({ active: "", wrapped: true });
+      } finally {
+        await entered.close();
       }
     });
   });

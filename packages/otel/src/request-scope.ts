@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { context } from "@opentelemetry/api";
+import { context, ROOT_CONTEXT } from "@opentelemetry/api";
 import { bindEmitter } from "./bind-emitter.js";
 import { incomingMessageOverrides, type IncomingOverrides } from "./incoming-overrides.js";
 import { propagationStatus } from "./propagation-status.js";
@@ -23,8 +23,7 @@ export interface RequestScope {
    * Reads the request's override (see incomingOverrides), logs dropped carrier entries at debug,
    * warns once per scope when outbound calls cannot carry overrides, and makes the request's and
    * response's listeners run in the request's context (body parsers and `finish` handlers run
-   * there): it binds them when that context differs from the one the request arrived in, where
-   * their events are emitted.
+   * there): it binds them unless the request arrived in the root context and needs no other.
    */
   open(request: IncomingMessage, response: ServerResponse, logger: DetourLogger): IncomingOverrides;
   /** Runs `next` inside `incoming.context`, directly when that context is already the active one. */
@@ -76,11 +75,13 @@ export function createRequestScope(options: RequestOverrideOptions | undefined, 
         );
       }
       // Listeners on req/res (body parsers, on-finished, Fastify's onResponse) run in the context
-      // their event is emitted in: for the socket's events (data, end, finish), the one the request
-      // arrived in. So they are bound only when the request's context differs from that one: when
-      // it carries an override, or removes one the arrival context had. A request without one (most
-      // requests) then costs no listener wrapping. Left to instrumentation-http when it bound them already.
-      if (incoming.context !== arrival) {
+      // their event is emitted in: for the socket's events (data, end, finish), the one the
+      // connection runs in. The glue cannot see that one; it is the root context unless the server
+      // was started inside another. So binding is skipped only for a request that needs the root
+      // context and arrived in it (most requests, which carry no override): anything else, an
+      // override, a removed one, or a context entered by code before the glue, is bound. Left to
+      // instrumentation-http when it bound them already.
+      if (incoming.context !== ROOT_CONTEXT || arrival !== ROOT_CONTEXT) {
         bindEmitter(incoming.context, request);
         bindEmitter(incoming.context, response);
       }

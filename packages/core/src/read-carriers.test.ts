@@ -154,6 +154,15 @@ describe("readCarriers: reports and strict mode", () => {
     expect(readCarrierValues(["pricing=v2"]).set.toString()).toBe("pricing=v2");
   });
 
+  it("readCarrierValues reads entries that are not strings as absent and refuses values that are not an array", () => {
+    const odd = [7, "detour=pricing%3Dv2"] as unknown as string[];
+    expect(readCarrierValues(odd)).toEqual(readCarriers({ baggage: "detour=pricing%3Dv2" }));
+    expect(readCarrierValues([null, ["a=1"]] as unknown as string[]).set.isEmpty).toBe(true);
+    for (const bad of [undefined, "pricing=v2", { 0: "pricing=v2", length: 1 }]) {
+      expect(() => readCarrierValues(bad as unknown as string[])).toThrow(expect.objectContaining({ code: "invalid-values", message: expect.stringContaining("array") }));
+    }
+  });
+
   it("reports the problems of a repeated bad value on every call, and strict mode throws every time", () => {
     for (let i = 0; i < 2; i++) expect(readCarriers({ "x-detour": "pricing" }).problems).toHaveLength(1);
     const strict = createCarrierConfig({ strict: true });

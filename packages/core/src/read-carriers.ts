@@ -7,6 +7,7 @@ import { encodedOverrideText, OverrideSet, rememberEncodedOverrideText } from ".
 import { parseEncodedOverrides } from "./parse-encoded-overrides.js";
 import { CacheKind, cacheOverrideSet, cachedOverrideSet, detachedCopy } from "./override-cache.js";
 import { EntrySyntax, parseCarrierValue } from "./parse-overrides.js";
+import { DetourError } from "./detour-error.js";
 import { carrierLabel, quoteForMessage, throwIfProblems, type Problem } from "./problem.js";
 
 /** What one present carrier said. */
@@ -78,10 +79,24 @@ export function readCarriers(headers: HeaderInput, config?: CarrierConfig): Carr
  * returns them. For callers that have the values without scanning every header name, such as
  * framework glue reading Node's `IncomingMessage.headers`, whose names Node lower-cases. Entries
  * after the config's names are ignored (they only keep the previous result from being reused
- * when they differ).
+ * when they differ); entries that are not strings read as absent. `values` that is not an array
+ * throws DetourError "invalid-values".
  */
 export function readCarrierValues(values: readonly (string | undefined)[], config?: CarrierConfig): CarrierReadResult {
-  return readCheckedValues(values, carrierConfigFor(config));
+  return readCheckedValues(stringValues(values), carrierConfigFor(config));
+}
+
+/** `values` with every entry that is not a string read as absent, as readHeaderValues reads them. */
+function stringValues(values: readonly unknown[]): readonly (string | undefined)[] {
+  if (!Array.isArray(values)) {
+    throw new DetourError("invalid-values", `readCarrierValues: values must be an array of header values (string or undefined), got ${typeof values}`);
+  }
+  for (let i = 0; i < values.length; i++) {
+    if (values[i] !== undefined && typeof values[i] !== "string") {
+      return values.map((value) => (typeof value === "string" ? value : undefined));
+    }
+  }
+  return values as readonly (string | undefined)[];
 }
 
 function readCheckedValues(values: readonly (string | undefined)[], checked: CarrierConfig): CarrierReadResult {

@@ -104,7 +104,7 @@ describe.skipIf(unavailable !== undefined)("the detour-ext-proc image", () => {
     );
     const listed = JSON.parse(listing.output) as { name: string; version: string }[];
     const installed = listed.map((pkg) => pkg.name);
-    expect(installed).toEqual(expect.arrayContaining(["@detour/ext-proc", "@detour/core", "grpc-health-check", "pino"]));
+    expect(installed).toEqual(expect.arrayContaining(["@detour/ext-proc", "@detour/core", "@bufbuild/protobuf", "pino"]));
     // No package version that the workspace's lockfile holds for development only is in the image
     // (by name and version: a dependency can hold a production copy of a name whose hoisted copy
     // in the workspace is another, development-only version).

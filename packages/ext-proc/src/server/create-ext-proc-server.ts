@@ -1,7 +1,6 @@
 import type { Server as HttpServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { DetourError } from "@detour/core";
-import { HealthImplementation } from "grpc-health-check";
 import { pino, type Logger } from "pino";
 import type { Registry } from "prom-client";
 import { formatHostPort, parseHostPort, type HostPort } from "../address/host-port.js";
@@ -12,6 +11,7 @@ import { createProcessHandler } from "../service/process-stream.js";
 import { trustTableFromConfig, type TrustTable } from "../trust/trust-table.js";
 import { EXT_PROC_SERVICE_NAME, processMethod } from "../protobuf/process-method.js";
 import { GrpcServer, type GrpcServiceDefinition } from "./grpc-server.js";
+import { HealthService } from "./health-service.js";
 import { createHttpEndpoints } from "./http-endpoints.js";
 import { publishedTopology } from "./topology-document.js";
 import { createMetrics, type ExtProcMetrics } from "../metrics/ext-proc-metrics.js";
@@ -95,7 +95,7 @@ export function createExtProcServer(initialConfig: DetourConfig, options: ExtPro
   const logger = options.logger ?? pino({ level: config.server.logLevel, base: { component: "detour-ext-proc" } });
   const metrics = createMetrics(options.registry);
   const streams = new Set<ProcessCall>();
-  const health = new HealthImplementation({ "": "NOT_SERVING", [EXT_PROC_SERVICE_NAME]: "NOT_SERVING" });
+  const health = new HealthService({ "": "NOT_SERVING", [EXT_PROC_SERVICE_NAME]: "NOT_SERVING" });
   let grpc: GrpcServer | undefined;
   let http: HttpServer | undefined;
   let state: "new" | "starting" | "serving" | "stopping" | "stopped" = "new";

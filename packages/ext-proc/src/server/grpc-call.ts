@@ -5,6 +5,7 @@ export const GrpcStatus = {
   OK: 0,
   CANCELLED: 1,
   UNKNOWN: 2,
+  NOT_FOUND: 5,
   INTERNAL: 13,
   RESOURCE_EXHAUSTED: 8,
   UNIMPLEMENTED: 12,
@@ -32,7 +33,7 @@ const RESPOND_OPTIONS = Object.freeze(respondOptions({ waitForTrailers: true }))
 const TRAILERS_ONLY_OPTIONS = Object.freeze(respondOptions({ endStream: true }));
 const OK_TRAILERS = Object.freeze({ "grpc-status": "0" });
 
-/** An error a handler reports (grpc-js's `ServiceError` shape, which grpc-health-check uses). */
+/** An error a handler reports (the shape of grpc-js's `ServiceError`). */
 export interface GrpcCallError {
   code?: number;
   details?: string;

@@ -1,10 +1,11 @@
 import { request as httpRequest } from "node:http";
 import { connect, type ClientHttp2Session } from "node:http2";
 import { credentials, makeClientConstructor, makeGenericClientConstructor, Metadata, status, type Client, type ClientDuplexStream, type ClientReadableStream, type ServiceError } from "@grpc/grpc-js";
-import { HealthImplementation, service as healthService } from "grpc-health-check";
+import { service as healthService } from "grpc-health-check";
 import { afterEach, describe, expect, it } from "vitest";
 import { MAX_MESSAGE_BYTES, type GrpcCall } from "./grpc-call.js";
 import { GrpcServer } from "./grpc-server.js";
+import { HealthService } from "./health-service.js";
 
 const echo = (bytes: Buffer) => bytes;
 const ECHO = {
@@ -184,7 +185,7 @@ describe("GrpcServer", () => {
       if (bytes.toString() === "bad") throw new Error("truncated message");
       return bytes;
     };
-    const health = new HealthImplementation({ "": "SERVING" });
+    const health = new HealthService({ "": "SERVING" });
     const port = await start((s) => {
       health.addToServer(s);
       s.addService({ Chat: { ...ECHO.Chat, requestDeserialize: failing } }, { Chat: chatHandler });
@@ -209,15 +210,22 @@ describe("GrpcServer", () => {
     expect(outcome).toMatch(/ECONNRESET|socket hang up|HPE_/);
   });
 
-  it("runs grpc-health-check's HealthImplementation: Check, Watch, and Watch ended by shutdown", async () => {
-    const health = new HealthImplementation({ "": "SERVING" });
-    const port = await start((s) => health.addToServer(s));
+  /** A grpc.health.v1 client built by grpc-js from grpc-health-check's own health.proto. */
+  function healthClient(port: number) {
     const Health = makeClientConstructor(healthService as never, "Health");
     const client = new Health(`127.0.0.1:${port}`, credentials.createInsecure()) as unknown as Client & {
       check(request: { service: string }, callback: (error: ServiceError | null, response?: { status: string }) => void): void;
       watch(request: { service: string }): ClientReadableStream<{ status: string }>;
+      list(request: object, callback: (error: ServiceError | null, response?: { statuses: Record<string, { status: string }> }) => void): void;
     };
     clients.push(client);
+    return client;
+  }
+
+  it("serves grpc.health.v1 to grpc-js's client: Check, Watch, and Watch ended by shutdown", async () => {
+    const health = new HealthService({ "": "SERVING" });
+    const port = await start((s) => health.addToServer(s));
+    const client = healthClient(port);
     const checked = await new Promise<string>((resolve, reject) => client.check({ service: "" }, (e, r) => (e ? reject(e) : resolve(r!.status))));
     expect(checked).toBe("SERVING");
     const unknown = await new Promise<ServiceError>((resolve) => client.check({ service: "other" }, (e) => resolve(e!)));
@@ -237,6 +245,33 @@ describe("GrpcServer", () => {
     await server!.shutdown(2_000);
     server = undefined;
     expect(await watchEnded).toBe(status.OK);
+  });
+
+  it("answers health List, SERVICE_UNKNOWN to a Watch of an unknown service, and forgets a cancelled Watch", async () => {
+    const health = new HealthService({ "": "NOT_SERVING", "envoy.service.ext_proc.v3.ExternalProcessor": "SERVING" });
+    const port = await start((s) => health.addToServer(s));
+    const client = healthClient(port);
+    const listed = await new Promise<Record<string, { status: string }>>((resolve, reject) => client.list({}, (e, r) => (e ? reject(e) : resolve(r!.statuses))));
+    expect(listed).toEqual({ "": { status: "NOT_SERVING" }, "envoy.service.ext_proc.v3.ExternalProcessor": { status: "SERVING" } });
+
+    const watch = client.watch({ service: "later" });
+    const seen: string[] = [];
+    watch.on("data", (update: { status: string }) => seen.push(update.status));
+    watch.on("error", () => {});
+    for (let i = 0; i < 200 && seen.length < 1; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(seen).toEqual(["SERVICE_UNKNOWN"]);
+    health.setStatus("later", "SERVING");
+    for (let i = 0; i < 200 && seen.length < 2; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(seen).toEqual(["SERVICE_UNKNOWN", "SERVING"]);
+
+    // A cancelled Watch is dropped: a later status change writes to no call.
+    const cancelled = new Promise<void>((resolve) => watch.on("status", () => resolve()));
+    watch.cancel();
+    await cancelled;
+    for (let i = 0; i < 200 && health.watchCount("later") > 0; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(health.watchCount("later")).toBe(0);
+    health.setStatus("later", "NOT_SERVING");
+    expect(seen).toEqual(["SERVICE_UNKNOWN", "SERVING"]);
   });
 
   it("drains gracefully: an open stream may finish, then shutdown resolves", async () => {

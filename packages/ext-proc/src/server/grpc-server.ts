@@ -3,10 +3,7 @@ import type { AddressInfo, Socket } from "node:net";
 import { DetourError } from "@detour/core";
 import { GrpcCall, GrpcStatus, grpcMessage, respondOptions, type GrpcCallError } from "./grpc-call.js";
 
-/**
- * What the server needs of a method: grpc-js's `MethodDefinition` and @grpc/proto-loader's
- * (grpc-health-check's service) both have this shape.
- */
+/** What the server needs of a method: grpc-js's `MethodDefinition` and @grpc/proto-loader's have this shape. */
 export interface GrpcMethod {
   readonly path: string;
   readonly requestStream: boolean;
@@ -81,11 +78,10 @@ function trailersOnly(stream: ServerHttp2Stream, code: number, details: string):
 
 /**
  * detour's gRPC server, on node:http2: ext_proc Process (bidi) and grpc.health.v1 (unary and
- * server-streaming, grpc-health-check's HealthImplementation registers itself with
- * `addService`). Envoy opens one Process stream per HTTP request, so what a stream costs is what
- * a request costs: grpc-js's Server spent more CPU per stream than node:http2 and detour's own
- * work together (bench/server-cpu.mjs; numbers in bench/README.md), which is why this server
- * exists.
+ * server-streaming, server/health-service.ts). Envoy opens one Process stream per HTTP request,
+ * so what a stream costs is what a request costs: grpc-js's Server spent more CPU per stream than
+ * node:http2 and detour's own work together (bench/server-cpu.mjs; numbers in bench/README.md),
+ * which is why this server exists.
  *
  * What it implements of gRPC over HTTP/2 (grpc/grpc doc/PROTOCOL-HTTP2.md): POST with an
  * `application/grpc` content type (415 otherwise), length-prefixed messages of up to

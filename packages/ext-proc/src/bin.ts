@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import "./server/apply-v8-tiering.js";
 import { parseArgs } from "node:util";
 import { DetourError } from "@detour/core";
 import { collectDefaultMetrics } from "prom-client";

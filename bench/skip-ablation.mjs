@@ -151,9 +151,30 @@ async function extProcStreams(envoy) {
   return total;
 }
 
+const USAGE = `usage: node bench/skip-ablation.mjs [options]
+  --seconds N      seconds of load per variant per round (default 4)
+  --rounds N       rounds; each runs every variant once, the order rotated (default 3)
+  --warmup N       seconds of load per variant before the first round (default 1)
+  --connections N  wrk connections (default 32)
+  --only LIST      variants to run beside the reference, comma-separated (default all):
+                     ${Object.keys(VARIANTS).join(", ")}
+  --reference ID   the variant the ratios are taken against (default plain; istio-plain for istio-*)
+  -h, --help       show this help`;
+
+/** The command line, or a usage error (exit 2) for an unknown option or a missing value. */
+function parseOptions(config) {
+  try {
+    return parseArgs(config);
+  } catch (error) {
+    process.stderr.write(`skip-ablation: ${error.message}\n${USAGE}\n`);
+    process.exit(2);
+  }
+}
+
 async function main() {
-  const { values } = parseArgs({
+  const { values } = parseOptions({
     options: {
+      help: { type: "boolean", short: "h", default: false },
       seconds: { type: "string", default: "4" },
       rounds: { type: "string", default: "3" },
       warmup: { type: "string", default: "1" },
@@ -162,9 +183,18 @@ async function main() {
       reference: { type: "string", default: "plain" },
     },
   });
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
   const reference = values.reference;
   const ids = values.only ? [reference, ...values.only.split(",").filter((id) => id !== reference)] : [reference, ...Object.keys(VARIANTS).filter((id) => id !== reference)];
-  for (const id of ids) if (!VARIANTS[id]) throw new Error(`unknown variant '${id}' (have: ${Object.keys(VARIANTS).join(", ")})`);
+  for (const id of ids) {
+    if (!VARIANTS[id]) {
+      process.stderr.write(`skip-ablation: unknown variant '${id}'\n${USAGE}\n`);
+      process.exit(2);
+    }
+  }
   // wrk takes whole seconds only.
   const seconds = wholeNumberOption(values, "seconds");
   const rounds = wholeNumberOption(values, "rounds");

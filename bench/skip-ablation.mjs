@@ -158,7 +158,7 @@ const USAGE = `usage: node bench/skip-ablation.mjs [options]
   --connections N  wrk connections (default 32)
   --only LIST      variants to run beside the reference, comma-separated (default all):
                      ${Object.keys(VARIANTS).join(", ")}
-  --reference ID   the variant the ratios are taken against (default plain; istio-plain for istio-*)
+  --reference ID   the variant the ratios are taken against (default plain; give istio-plain for the istio-* variants)
   -h, --help       show this help`;
 
 /** The command line, or a usage error (exit 2) for an unknown option or a missing value. */

@@ -4,7 +4,8 @@
 // runs behind its own real Envoy (detour: the generated sidecar config; peers: the same shape,
 // bench/harness/envoy-configs.mjs) in front of the shared Go upstream; wrk sends a fixed number
 // of overridden requests per round; rounds rotate the order of the servers. For detour's server
-// it also reads V8's --trace-gc lines: collections, pause time and allocation per request.
+// it also reads V8's --trace-gc lines: collections, pause time, allocation per request, and how
+// long the main thread stood still for each collection.
 // bench/README.md ("Server CPU per request") explains how to read it.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
@@ -25,7 +26,7 @@ import { describeMachine } from "./harness/machine.mjs";
 import { sampleProcesses } from "./harness/proc-sampler.mjs";
 import { SCENARIOS, TOPOLOGY } from "./harness/scenarios.mjs";
 import { startPeerServer, startUpstream } from "./harness/stacks.mjs";
-import { median, ratio } from "./harness/statistics.mjs";
+import { median, percentile, ratio } from "./harness/statistics.mjs";
 import { runWrk } from "./harness/wrk-runner.mjs";
 
 const execFileAsync = promisify(execFile);
@@ -252,6 +253,7 @@ async function measure(stack, ctx, requests) {
     serverKInstructions: instructionsBefore === undefined ? undefined : (instructionsAfter - instructionsBefore) / calls / 1000,
     envoyUs: perRequestUs(processes.envoy.cpuSeconds),
     gcPer1k: gc === undefined ? undefined : { collections: (gc.collections * 1000) / calls, pauseMs: (gc.pauseMs * 1000) / calls },
+    gcStallsMs: gc === undefined ? undefined : { scavenge: gc.scavengeMs, full: gc.fullMs },
     allocatedKiBPerRequest: gc === undefined || gc.collections < 5 ? undefined : (gc.allocatedMiB * 1024) / calls,
     rps: load.rps,
     p99Ms: load.p99Ms,
@@ -262,6 +264,20 @@ async function measure(stack, ctx, requests) {
 }
 
 const fixed = (value, digits) => (value === undefined ? "–" : value.toFixed(digits));
+
+/**
+ * The main-thread GC stalls of all rounds together (a round has only a few full collections):
+ * what a request in flight waits for when one comes, which is what the tail latency follows.
+ */
+function gcStalls(reps) {
+  if (!reps.some((r) => r.gcStallsMs !== undefined)) return { scavengeStallMs: {}, fullGcStallMs: {} };
+  const scavenge = reps.flatMap((r) => r.gcStallsMs?.scavenge ?? []);
+  const full = reps.flatMap((r) => r.gcStallsMs?.full ?? []);
+  return {
+    scavengeStallMs: { p50: median(scavenge), p90: percentile(scavenge, 0.9) },
+    fullGcStallMs: { p50: median(full), count: full.length },
+  };
+}
 
 function summarize(stacks, rounds) {
   const rows = stacks.map((stack) => {
@@ -278,6 +294,7 @@ function summarize(stacks, rounds) {
       gcPausesMsPer1k: pick((r) => r.gcPer1k?.pauseMs),
       gcsPer1k: pick((r) => r.gcPer1k?.collections),
       allocatedKiBPerRequest: pick((r) => r.allocatedKiBPerRequest),
+      ...gcStalls(reps),
       rps: pick((r) => r.rps),
       p99Ms: pick((r) => r.p99Ms),
       serverRssPeakMiB: Math.max(...reps.map((r) => r.serverRssPeakMiB ?? 0)),
@@ -317,12 +334,12 @@ function table(rows, settings) {
     );
   }
   lines.push(
-    `| server | runtime | server CPU µs/req | vs Go | vs ${rows[0].id} (paired) | Envoy CPU µs/req | sidecar µs/req | vs Go | vs ${rows[0].id} (paired) | GC pause ms/1k req | GCs/1k req | allocated KiB/req | RSS peak MiB | rps | p99 ms | other load (CPUs) |`,
-    "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    `| server | runtime | server CPU µs/req | vs Go | vs ${rows[0].id} (paired) | Envoy CPU µs/req | sidecar µs/req | vs Go | vs ${rows[0].id} (paired) | GC pause ms/1k req | GCs/1k req | scavenge stall ms p50 / p90 | full GC stall ms p50 (count) | allocated KiB/req | RSS peak MiB | rps | p99 ms | other load (CPUs) |`,
+    "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
   );
   for (const r of rows) {
     lines.push(
-      `| ${r.id} | ${r.runtime ?? ""} | ${fixed(r.serverUs, 1)} | ${fixed(r.serverVsGo, 2)}× | ${fixed(r.serverVsFirstPaired, 2)}× | ${fixed(r.envoyUs, 1)} | ${fixed(r.sidecarUs, 1)} | ${fixed(r.sidecarVsGo, 2)}× | ${fixed(r.sidecarVsFirstPaired, 2)}× | ${fixed(r.gcPausesMsPer1k, 1)} | ${fixed(r.gcsPer1k, 2)} | ${fixed(r.allocatedKiBPerRequest, 1)} | ${fixed(r.serverRssPeakMiB, 1)} | ${fixed(r.rps, 0)} | ${fixed(r.p99Ms, 2)} | ${fixed(r.otherCpus, 2)} |`,
+      `| ${r.id} | ${r.runtime ?? ""} | ${fixed(r.serverUs, 1)} | ${fixed(r.serverVsGo, 2)}× | ${fixed(r.serverVsFirstPaired, 2)}× | ${fixed(r.envoyUs, 1)} | ${fixed(r.sidecarUs, 1)} | ${fixed(r.sidecarVsGo, 2)}× | ${fixed(r.sidecarVsFirstPaired, 2)}× | ${fixed(r.gcPausesMsPer1k, 1)} | ${fixed(r.gcsPer1k, 2)} | ${fixed(r.scavengeStallMs.p50, 1)} / ${fixed(r.scavengeStallMs.p90, 1)} | ${r.fullGcStallMs.count === undefined ? "–" : `${fixed(r.fullGcStallMs.p50, 1)} (${r.fullGcStallMs.count})`} | ${fixed(r.allocatedKiBPerRequest, 1)} | ${fixed(r.serverRssPeakMiB, 1)} | ${fixed(r.rps, 0)} | ${fixed(r.p99Ms, 2)} | ${fixed(r.otherCpus, 2)} |`,
     );
   }
   const problems = rows.flatMap((r) => r.problems.map((p) => `${r.id}: ${p}`));

@@ -45,6 +45,8 @@ const ENTRIES: Record<string, Entry> = {
   "npx detour validate --topology detour.yaml": { run: "scratch", output: /^detour\.yaml: ok \(1 services?, 2 versions, 1 workloads?\)$/ },
   "npx detour envoy --topology detour.yaml --out envoy/ --validate": { run: "scratch", output: /^wrote envoy\/envoy\.yaml \(envoy --mode validate: OK\)/ },
   'NODE_OPTIONS="--max-semi-space-size=4 --max-old-space-size=256" npx detour-ext-proc --config detour.yaml': { server: "scratch" },
+  // docs/operations.md: tail latency on a shared core
+  'NODE_OPTIONS="--max-semi-space-size=4 --max-old-space-size=256 --v8-pool-size=1" npx detour-ext-proc --config detour.yaml': { server: "scratch" },
   "npx detour explain -H 'x-detour: pricing=v2' --to pricing --from cart/pr-7 --topology detour.yaml": { run: "scratch", output: /Route: cluster pricing@v2 \(override\)/ },
   "npx detour token sign --set 'pricing=v2' --ttl 1h --key ed25519.pem": { run: "scratch", output: /^[\w-]+\.[\w-]+\.[\w-]+$/ },
   // docs/cli.md: running the example services by hand

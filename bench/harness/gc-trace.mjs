@@ -8,7 +8,7 @@
 // collection the longer of its final pause and its biggest incremental marking step (both stop
 // the main thread, and every request in flight waits for them).
 
-const LINE = /ms: ([A-Z][A-Za-z -]*?(?: \([a-z ]+\))?) ([\d.]+) \(([\d.]+)\) -> ([\d.]+) \(([\d.]+)\) MB,(?: pooled: [\d.]+ MB,)? ([\d.]+) \/ [\d.]+ ms(?:\s+\(\+ ([\d.]+) ms in \d+ steps[^)]*?(?:biggest step ([\d.]+) ms)?)?/;
+const LINE = /ms: ([A-Z][A-Za-z -]*?(?: \([a-z ]+\))?) ([\d.]+) \(([\d.]+)\) -> ([\d.]+) \(([\d.]+)\) MB,(?: pooled: [\d.]+ MB,)? ([\d.]+) \/ [\d.]+ ms(?:\s+\(\+ ([\d.]+) ms in \d+ steps(?:[^)]*?biggest step ([\d.]+) ms)?)?/;
 
 /**
  * A running tally of one process's GC lines; feed it output chunks as they arrive and take

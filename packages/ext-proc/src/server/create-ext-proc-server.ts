@@ -6,7 +6,6 @@ import type { Registry } from "prom-client";
 import { formatHostPort, parseHostPort, type HostPort } from "../address/host-port.js";
 import type { DetourConfig } from "../config/detour-config-schema.js";
 import { routingTableFromConfig, type RoutingTable } from "../decision/routing-table.js";
-import type { ProcessCall } from "../service/process-call.js";
 import { createProcessHandler } from "../service/process-stream.js";
 import { trustTableFromConfig, type TrustTable } from "../trust/trust-table.js";
 import { EXT_PROC_SERVICE_NAME, processMethod } from "../protobuf/process-method.js";
@@ -94,7 +93,9 @@ export function createExtProcServer(initialConfig: DetourConfig, options: ExtPro
   let trust: TrustTable = trustTableFromConfig(config, table, { baseDir });
   const logger = options.logger ?? pino({ level: config.server.logLevel, base: { component: "detour-ext-proc" } });
   const metrics = createMetrics(options.registry);
-  const streams = new Set<ProcessCall>();
+  // A count, not a Set of the calls: a Set gaining and losing an entry per request keeps every
+  // call's objects alive into the old generation (server/session-stream-table.ts).
+  let activeStreams = 0;
   const health = new HealthService({ "": "NOT_SERVING", [EXT_PROC_SERVICE_NAME]: "NOT_SERVING" });
   let grpc: GrpcServer | undefined;
   let http: HttpServer | undefined;
@@ -118,8 +119,8 @@ export function createExtProcServer(initialConfig: DetourConfig, options: ExtPro
         trust: () => trust,
         metrics,
         logger,
-        onOpen: (call) => streams.add(call),
-        onClose: (call) => streams.delete(call),
+        onOpen: () => activeStreams++,
+        onClose: () => activeStreams--,
       }),
     });
     health.addToServer(grpc);
@@ -170,10 +171,10 @@ export function createExtProcServer(initialConfig: DetourConfig, options: ExtPro
     state = "stopping";
     setHealth("NOT_SERVING");
     const graceMs = stopOptions.graceMs ?? config.server.shutdownGraceMs;
-    logger.info({ activeStreams: streams.size, graceMs }, "shutting down: finishing in-flight streams");
+    logger.info({ activeStreams, graceMs }, "shutting down: finishing in-flight streams");
     const server = grpc;
     if (server !== undefined) {
-      const warn = setTimeout(() => logger.warn({ activeStreams: streams.size }, "shutdown grace period over: cancelling the remaining streams"), graceMs);
+      const warn = setTimeout(() => logger.warn({ activeStreams }, "shutdown grace period over: cancelling the remaining streams"), graceMs);
       await server.shutdown(graceMs);
       clearTimeout(warn);
     }
@@ -234,7 +235,7 @@ export function createExtProcServer(initialConfig: DetourConfig, options: ExtPro
     metrics,
     logger,
     get activeStreams() {
-      return streams.size;
+      return activeStreams;
     },
   };
 }

@@ -1,15 +1,18 @@
 #!/usr/bin/env node
-// How V8 collects a bare node:http2 server's per-stream objects, with no detour code involved
-// (bench/README.md, "Server CPU per request"). A child process serves gRPC-shaped streams
-// (a message in; headers, a message and trailers out; the client half-closes, as Envoy's ext_proc
-// client does) under --trace-gc-nvp with detour's heap flags; this process drives it with
-// `--concurrency` streams in flight. A second child allocates plain JavaScript objects with the same
+// How V8 collects a bare node:http2 server's per-stream objects (bench/README.md, "Server CPU per
+// request"). A child process serves gRPC-shaped streams (a message in; headers, a message and
+// trailers out; the client half-closes, as Envoy's ext_proc client does) under --trace-gc-nvp with
+// detour's heap flags; this process drives it with `--concurrency` streams in flight. The server
+// runs twice: as node:http2 makes it, and with its sessions' stream Map and Set replaced by
+// detour's StreamTable (packages/ext-proc/src/server/session-stream-table.ts, the only detour code
+// involved; needs `npm run build`). A third child allocates plain JavaScript objects with the same
 // number in flight, as a control. Prints, for each, the young-generation collections, the bytes
-// that survived one and how many of those were promoted to the old generation at once, and the
-// full collections per 1000 streams (or per 1000 objects).
+// that survived one and how many were promoted to the old generation, and the full collections
+// per 1000 streams (or per 1000 objects).
 //   node bench/http2-gc.mjs [--streams N] [--concurrency N] [--node BIN]
 import { spawn } from "node:child_process";
 import { connect, createServer } from "node:http2";
+import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { wholeNumberOption } from "./harness/cli-options.mjs";
@@ -27,8 +30,16 @@ const STREAMS = wholeNumberOption(values, "streams");
 const CONCURRENCY = wholeNumberOption(values, "concurrency");
 const HEAP_FLAGS = ["--max-semi-space-size=4", "--max-old-space-size=256"];
 
-if (values.role === "server") {
+const STREAM_TABLE = fileURLToPath(new URL("../packages/ext-proc/dist/server/session-stream-table.js", import.meta.url));
+
+if (values.role === "server" || values.role === "server-stream-table") {
   const server = createServer();
+  if (values.role === "server-stream-table") {
+    const { adoptStreamTables } = await import(STREAM_TABLE);
+    server.on("session", (session) => {
+      if (!adoptStreamTables(session)) throw new Error("adoptStreamTables refused this Node's http2 session");
+    });
+  }
   const message = Buffer.alloc(40, 1);
   server.on("stream", (stream) => {
     stream.on("error", () => {});
@@ -56,6 +67,10 @@ if (values.role === "server") {
   }
   process.stderr.write(`done ${sink}\n`);
 } else {
+  if (!existsSync(STREAM_TABLE)) {
+    console.error("packages/ext-proc/dist is missing: run `npm run build` first");
+    process.exit(1);
+  }
   const report = (name, output, per) => {
     const scavenges = [...output.matchAll(/gc=s .*/g)].map(([line]) => ({
       survived: Number(/new_space_survived=(\d+)/.exec(line)?.[1] ?? 0),
@@ -82,41 +97,48 @@ if (values.role === "server") {
     return { proc, output: () => output, exited };
   };
 
-  const server = child("server");
-  const port = await new Promise((resolve, reject) => {
-    server.proc.stderr.setEncoding("utf8").on("data", (chunk) => {
-      const match = /listening (\d+)/.exec(chunk);
-      if (match) resolve(Number(match[1]));
-    });
-    server.exited.then(() => reject(new Error("the server child exited before listening")), reject);
-  });
-  const session = connect(`http://127.0.0.1:${port}`);
-  const request = Buffer.alloc(300, 2);
-  let started = 0;
-  await new Promise((resolve, reject) => {
-    let finished = 0;
-    const next = () => {
-      if (started === STREAMS) return;
-      started++;
-      const stream = session.request({ ":method": "POST", ":path": "/envoy.service.ext_proc.v3.ExternalProcessor/Process", "content-type": "application/grpc", te: "trailers" });
-      stream.on("data", () => stream.end());
-      stream.on("error", reject);
-      stream.on("close", () => {
-        if (++finished === STREAMS) resolve();
-        else next();
+  /** Serves STREAMS streams from a server child of this role; resolves with the child's GC trace. */
+  const serve = async (role) => {
+    const server = child(role);
+    const port = await new Promise((resolve, reject) => {
+      server.proc.stderr.setEncoding("utf8").on("data", (chunk) => {
+        const match = /listening (\d+)/.exec(chunk);
+        if (match) resolve(Number(match[1]));
       });
-      stream.write(request);
-    };
-    for (let i = 0; i < CONCURRENCY; i++) next();
-  });
-  session.close();
-  server.proc.stdin.end();
-  await server.exited;
+      server.exited.then(() => reject(new Error(`the ${role} child exited before listening`)), reject);
+    });
+    const session = connect(`http://127.0.0.1:${port}`);
+    const request = Buffer.alloc(300, 2);
+    let started = 0;
+    await new Promise((resolve, reject) => {
+      let finished = 0;
+      const next = () => {
+        if (started === STREAMS) return;
+        started++;
+        const stream = session.request({ ":method": "POST", ":path": "/envoy.service.ext_proc.v3.ExternalProcessor/Process", "content-type": "application/grpc", te: "trailers" });
+        stream.on("data", () => stream.end());
+        stream.on("error", reject);
+        stream.on("close", () => {
+          if (++finished === STREAMS) resolve();
+          else next();
+        });
+        stream.write(request);
+      };
+      for (let i = 0; i < CONCURRENCY; i++) next();
+    });
+    session.close();
+    server.proc.stdin.end();
+    await server.exited;
+    return server.output();
+  };
+  const nodeTables = await serve("server");
+  const streamTables = await serve("server-stream-table");
   const control = child("control");
   control.proc.stdin.end();
   await control.exited;
 
   console.log(`node ${values.node === process.execPath ? process.version : values.node}, ${STREAMS} streams, ${CONCURRENCY} in flight, ${HEAP_FLAGS.join(" ")}`);
-  report("node:http2 server", server.output(), STREAMS);
+  report("node:http2 server", nodeTables, STREAMS);
+  report("  with detour's StreamTable", streamTables, STREAMS);
   report("plain JS objects (control)", control.output(), STREAMS);
 }

@@ -58,7 +58,7 @@ function onWantTrailers(this: CallStream): void {
 }
 /**
  * The call lets go of the stream when it closes: should anything keep a closed stream reachable
- * until a full collection (as node:http2's own stream Map did, see session-stream-table.ts), the
+ * until a full collection (as node:http2's own stream Map does, see session-stream-table.ts), the
  * call's objects are not kept with it.
  */
 function onClose(this: CallStream): void {

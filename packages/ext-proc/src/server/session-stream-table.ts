@@ -14,7 +14,7 @@ import { isMap, isSet } from "node:util/types";
  * and with them every stream that was in them: on the override path, where Envoy opens one
  * stream per request, all of a stream's objects (its Duplex state, header objects, closures)
  * reach the old generation, and the server pays for them with mark-compacts that stall the
- * main thread (bench/README.md, "Where the override path's p99 comes from").
+ * main thread (`node bench/http2-gc.mjs`; bench/README.md, "Server CPU per request").
  *
  * `StreamTable` has the part of the Map and Set interface node:http2 uses (Node 20, 22 and 24:
  * `size`, `get`, `has`, `set`, `add`, `delete`, `forEach`, iteration) on two dense arrays whose

@@ -22,6 +22,18 @@ export interface RabbitMqBroker {
  * with this environment), then removes the dir.
  */
 export async function startRabbitMq(): Promise<RabbitMqBroker> {
+  // Its ports are picked free before RabbitMQ boots and binds them seconds later; in between, a
+  // client's ephemeral port can take one (eaddrinuse): then start again on fresh ports.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startRabbitMqOnce();
+    } catch (error) {
+      if (attempt === 3 || !/eaddrinuse/i.test((error as Error).message)) throw error;
+    }
+  }
+}
+
+async function startRabbitMqOnce(): Promise<RabbitMqBroker> {
   const script = await installTool("install-rabbitmq");
   const dir = brokerDir("rabbitmq");
   const [port, distPort, epmdPort] = [await freePort(), await freePort(), await freePort()];
